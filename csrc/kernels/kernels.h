@@ -1,0 +1,51 @@
+/* kernels.h — the kernel table: one set of function pointers per ISA level, chosen once at
+ * import (sl_kernels_install) and read-only afterwards. Every entry of the generic table is a
+ * scalar `_ref` kernel, the oracle the AVX2 / AVX-512 tables are tested against; an ISA table
+ * only overrides the entries it speeds up. */
+#ifndef SL_KERNELS_H
+#define SL_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "solar.h"
+
+/* Y[t*ldy + r] = sum_k W[r, k] * X[t, k]   for r in [r0, r1), t in [0, T).
+ *   w: weight rows of dtype d, w_stride bytes apart       (N, K)
+ *   x: T activation rows in d's activation type (sl_dtype_act_type), x_stride bytes apart (T, K)
+ * No threading inside: callers split [r0, r1) across threads. */
+typedef void (*sl_gemm_fn)(int64_t K, const void *w, size_t w_stride, const void *x, size_t x_stride,
+                           int64_t T, float *y, int64_t ldy, int64_t r0, int64_t r1);
+/* Convert n floats to n elements of a dtype (quantize) / back (dequantize). */
+typedef void (*sl_from_float_fn)(int64_t n, const float *src, void *dst);
+typedef void (*sl_to_float_fn)(int64_t n, const void *src, float *dst);
+
+typedef struct sl_kernel_table {
+    sl_gemm_fn gemm[SL_DTYPE_COUNT];             /* by weight dtype; NULL: unsupported */
+    sl_from_float_fn from_float[SL_DTYPE_COUNT]; /* f32 -> dtype (activations and quantize) */
+    sl_to_float_fn to_float[SL_DTYPE_COUNT];     /* dtype -> f32 */
+
+    float (*dot_f32)(int64_t n, const float *a, const float *b);
+    void (*axpy_f32)(int64_t n, float a, const float *x, float *y);              /* y += a*x */
+    void (*scale_f32)(int64_t n, float a, float *y);                             /* y *= a */
+    /* y = x / rms(x) * w  (y may alias x) */
+    void (*rmsnorm_f32)(int64_t n, const float *x, const float *w, float eps, float *y);
+    /* x = softmax(x) in place; returns nothing, handles -inf entries */
+    void (*softmax_f32)(int64_t n, float *x);
+    /* y = silu(g) * u (y may alias g) */
+    void (*silu_mul_f32)(int64_t n, const float *g, const float *u, float *y);
+} sl_kernel_table;
+
+/* The installed table (never NULL after sl_runtime_init). */
+extern const sl_kernel_table *sl_k;
+
+void sl_kernels_install(sl_isa isa);
+/* Tables per level; ISA tables are filled from the generic one then overridden. */
+const sl_kernel_table *sl_kernels_for(sl_isa isa);
+
+/* Per-ISA fillers (the kernels/ files ending in _avx2.c / _avx512.c) override what they speed up. */
+void sl_kernels_fill_generic(sl_kernel_table *t);
+void sl_kernels_fill_avx2(sl_kernel_table *t);
+void sl_kernels_fill_avx512(sl_kernel_table *t);
+
+#endif /* SL_KERNELS_H */
