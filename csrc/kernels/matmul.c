@@ -1,0 +1,96 @@
+/* matmul.c — sl_matmul: argument checks, activation conversion into the weight type's
+ * activation type (sl_dtype_traits.act_type) and the OpenMP split of weight rows.
+ *
+ * Rows are cut into chunks whose size depends only on N (never on the thread count) and
+ * handed out dynamically, so both threads finish together even when one core is busy with
+ * something else, and the partition of the work cannot change any result. */
+#include "kernels/matmul.h"
+
+#include "runtime/dtype.h"
+#include "runtime/runtime.h"
+
+/* Rows per work item: a multiple of 16 (64 bytes of a Y row, so threads never share a cache
+ * line of Y), about N/16 so there are plenty of items, between 64 and 256 rows. */
+static int64_t chunk_rows(int64_t N)
+{
+    int64_t c = (N / 16 + 15) / 16 * 16;
+    if (c < 64) c = 64;
+    if (c > 256) c = 256;
+    return c;
+}
+
+size_t sl_matmul_scratch_bytes(int w_dtype, int64_t K, int64_t T)
+{
+    const sl_dtype_traits *tr = sl_dtype_traits_of(w_dtype);
+    if (!tr || K < 0 || T < 0) return SIZE_MAX;
+    if (tr->act_type == SL_DTYPE_F32) return 0;
+    size_t row = sl_dtype_row_bytes(tr->act_type, K), bytes;
+    if ((row == 0 && K > 0) || !sl_mul_ok(row, (size_t)T, &bytes)) return SIZE_MAX;
+    return bytes;
+}
+
+static sl_status check_args(const sl_kernel_table *k, int w_dtype, const void *w, size_t w_stride,
+                            int64_t N, int64_t K, const float *x, int64_t T, float *y, void *scratch)
+{
+    const sl_dtype_traits *tr = sl_dtype_traits_of(w_dtype);
+    if (!tr) return SL_FAIL(SL_ERR_ARG, "unknown weight dtype id %d", w_dtype);
+    if (!k->gemm[w_dtype])
+        return SL_FAIL(SL_ERR_UNSUPPORTED, "no matmul kernel for %s weights", tr->name);
+    if (N < 0 || K < 0 || T < 0) return SL_FAIL(SL_ERR_ARG, "negative shape N=%lld K=%lld T=%lld",
+                                                (long long)N, (long long)K, (long long)T);
+    if (K % tr->block_size != 0)
+        return SL_FAIL(SL_ERR_ARG, "K=%lld is not a multiple of the %s block size %lld", (long long)K,
+                       tr->name, (long long)tr->block_size);
+    size_t row = sl_dtype_row_bytes(w_dtype, K);
+    if (row == 0 && K > 0) return SL_FAIL(SL_ERR_ARG, "a %s row of K=%lld overflows", tr->name, (long long)K);
+    if (N > 0 && w_stride < row)
+        return SL_FAIL(SL_ERR_ARG, "weight row stride %zu < row bytes %zu", w_stride, row);
+    if (N == 0 || T == 0) return SL_OK;
+    if (!w || !x || !y) return SL_FAIL(SL_ERR_ARG, "NULL weight, input or output");
+    if (tr->act_type != SL_DTYPE_F32) {
+        if (!scratch) return SL_FAIL(SL_ERR_ARG, "%s weights need scratch for activations", tr->name);
+        if (!k->from_float[tr->act_type])
+            return SL_FAIL(SL_ERR_UNSUPPORTED, "no conversion to %s activations", sl_dtype_name(tr->act_type));
+    }
+    return SL_OK;
+}
+
+sl_status sl_matmul_with(const sl_kernel_table *k, int w_dtype, const void *w, size_t w_stride,
+                         int64_t N, int64_t K, const float *x, int64_t T, float *y, int n_threads,
+                         void *scratch)
+{
+    SL_TRY(check_args(k, w_dtype, w, w_stride, N, K, x, T, y, scratch));
+    if (N == 0 || T == 0) return SL_OK;
+    const sl_dtype_traits *tr = sl_dtype_traits_of(w_dtype);
+    sl_gemm_fn gemm = k->gemm[w_dtype];
+    sl_from_float_fn quant = tr->act_type == SL_DTYPE_F32 ? NULL : k->from_float[tr->act_type];
+    const void *xa = x;
+    size_t xs = (size_t)K * sizeof(float);
+    if (quant) { xa = scratch; xs = sl_dtype_row_bytes(tr->act_type, K); }
+    int64_t rc = chunk_rows(N), n_chunks = (N + rc - 1) / rc;
+    int nth = sl_threads_resolve(n_threads);
+    if (nth > n_chunks) nth = (int)n_chunks;
+    if (nth == 1) {
+        for (int64_t t = 0; quant && t < T; t++) quant(K, x + t * K, (char *)scratch + (size_t)t * xs);
+        for (int64_t c = 0; c < n_chunks; c++)
+            gemm(K, w, w_stride, xa, xs, T, y, N, c * rc, c * rc + rc < N ? c * rc + rc : N);
+        return SL_OK;
+    }
+#pragma omp parallel num_threads(nth)
+    {
+        if (quant) {
+#pragma omp for schedule(static)
+            for (int64_t t = 0; t < T; t++) quant(K, x + t * K, (char *)scratch + (size_t)t * xs);
+        }
+#pragma omp for schedule(dynamic, 1)
+        for (int64_t c = 0; c < n_chunks; c++)
+            gemm(K, w, w_stride, xa, xs, T, y, N, c * rc, c * rc + rc < N ? c * rc + rc : N);
+    }
+    return SL_OK;
+}
+
+sl_status sl_matmul(int w_dtype, const void *w, size_t w_stride, int64_t N, int64_t K,
+                    const float *x, int64_t T, float *y, int n_threads, void *scratch)
+{
+    return sl_matmul_with(sl_k, w_dtype, w, w_stride, N, K, x, T, y, n_threads, scratch);
+}

@@ -1,0 +1,31 @@
+/* matmul.h — Y = X @ W^T for any weight type with a gemm in the kernel table, threaded with
+ * OpenMP over blocks of weight rows. The entry point the forward pass uses for every linear
+ * layer. */
+#ifndef SL_MATMUL_H
+#define SL_MATMUL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kernels/kernels.h"
+
+/* Scratch bytes sl_matmul needs for T activation rows of K (0 when the weight type's
+ * activation type is f32; SIZE_MAX if the size overflows or the dtype is unknown). */
+size_t sl_matmul_scratch_bytes(int w_dtype, int64_t K, int64_t T);
+
+/* y (T, N) = x (T, K) @ w (N, K)^T.
+ *   w: N rows of dtype w_dtype, w_stride bytes apart (>= the row's bytes), borrowed
+ *   x: (T, K) f32, contiguous;  y: (T, N) f32, contiguous, must not overlap x or w
+ *   n_threads <= 0: physical cores;  scratch: sl_matmul_scratch_bytes() bytes, 64-aligned
+ *   (may be NULL when that is 0).
+ * Every output is computed by one thread with the same operations whatever n_threads, so
+ * results with 1 thread equal results with N threads bit for bit. */
+sl_status sl_matmul(int w_dtype, const void *w, size_t w_stride, int64_t N, int64_t K,
+                    const float *x, int64_t T, float *y, int n_threads, void *scratch);
+
+/* Same with an explicit kernel table (tests and benchmarks compare ISA levels with it). */
+sl_status sl_matmul_with(const sl_kernel_table *k, int w_dtype, const void *w, size_t w_stride,
+                         int64_t N, int64_t K, const float *x, int64_t T, float *y, int n_threads,
+                         void *scratch);
+
+#endif /* SL_MATMUL_H */
