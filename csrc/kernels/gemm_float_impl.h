@@ -20,12 +20,19 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define SL_GEMM_KC 512                 /* K block (elements): fixes the summation order */
-#define SL_GEMM_XPANEL (160 * 1024)    /* bytes of X kept hot in L2 */
-#define SL_GEMM_TB_MAX 96              /* tokens per X panel when X does not fit whole */
+#define SL_GEMM_XPANEL (192 * 1024)    /* bytes of X kept hot in L2 */
+#define SL_GEMM_TB_MAX 24              /* tokens per X panel when X does not fit whole */
 
 enum { GW_F32, GW_F16, GW_BF16 };
+
+/* Elements per k step: bf16 steps two vectors at a time (see sv_load_bf16_pair). */
+#define GW_STEP(wt) ((wt) == GW_BF16 ? 2 * SV_LANES : SV_LANES)
+/* Tokens per register tile (4 rows x C tokens): bf16 needs a zero register for its unpacks,
+ * so 4 x 3 accumulators would spill. */
+#define GW_TILE_C(wt) ((wt) == GW_BF16 ? 2 : 3)
 
 SV_INLINE sv_f32 gw_load(int wt, const char *row, int64_t k)
 {
@@ -45,18 +52,38 @@ SV_INLINE sv_f32 gw_load_part(int wt, const char *row, int64_t k, int n)
     }
 }
 
-/* acc[r][c] += W[r, k..k+n) * X[c, k..k+n) for one vector step (n < SV_LANES: masked tail). */
-SV_INLINE void gemm_step(int wt, int R, int C, int64_t k, int n, const char *w, size_t ws,
+/* acc[r][c] += W[r, k..k+GW_STEP) * X[c, k..k+GW_STEP) (row pointers w + r*ws, x + c*xs).
+ * bf16 works in two halves whose lanes hold a shuffled order of k, the same for W and X
+ * (sv_load_bf16_half / sv_load_x_bf16_half); each W row is read (from L1) once per half. */
+SV_INLINE void gemm_step(int wt, int R, int C, int64_t k, const char *w, size_t ws,
                          const char *x, size_t xs, sv_f32 acc[8][3])
 {
-    sv_f32 xv[3];
-    for (int c = 0; c < C; c++)
-        xv[c] = n == SV_LANES ? sv_load((const float *)(x + c * xs) + k)
-                              : sv_load_part((const float *)(x + c * xs) + k, n);
-    for (int r = 0; r < R; r++) {
-        sv_f32 wv = n == SV_LANES ? gw_load(wt, w + r * ws, k) : gw_load_part(wt, w + r * ws, k, n);
-        for (int c = 0; c < C; c++) acc[r][c] = sv_fma(wv, xv[c], acc[r][c]);
+    for (int h = 0; h < (wt == GW_BF16 ? 2 : 1); h++) {
+        sv_f32 xv[3];
+        for (int c = 0; c < C; c++) {
+            const float *xc = (const float *)(x + c * xs) + k;
+            xv[c] = wt == GW_BF16 ? sv_load_x_bf16_half(xc, h) : sv_load(xc);
+        }
+        for (int r = 0; r < R; r++) {
+            sv_f32 wv = wt == GW_BF16 ? sv_load_bf16_half((const uint16_t *)(w + r * ws) + k, h)
+                                      : gw_load(wt, w + r * ws, k);
+            for (int c = 0; c < C; c++) acc[r][c] = sv_fma(wv, xv[c], acc[r][c]);
+        }
     }
+}
+
+/* The last n < GW_STEP columns: copied into zero-padded buffers, then one ordinary step. */
+SV_INLINE void gemm_step_tail(int wt, int R, int C, int64_t k, int n, const char *w, size_t ws,
+                              const char *x, size_t xs, sv_f32 acc[8][3])
+{
+    float xb[3][2 * SV_LANES];
+    uint32_t wb[8][2 * SV_LANES];   /* room for GW_STEP elements of any weight type */
+    size_t esize = wt == GW_F32 ? 4 : 2;
+    memset(xb, 0, sizeof xb);
+    memset(wb, 0, sizeof wb);
+    for (int c = 0; c < C; c++) memcpy(xb[c], (const float *)(x + c * xs) + k, (size_t)n * 4);
+    for (int r = 0; r < R; r++) memcpy(wb[r], w + r * ws + (size_t)k * esize, (size_t)n * esize);
+    gemm_step(wt, R, C, 0, (const char *)wb, sizeof wb[0], (const char *)xb, sizeof xb[0], acc);
 }
 
 /* One register tile over k in [k0, k1) (k1 - k0 <= SL_GEMM_KC): R rows from w (ws bytes
@@ -68,8 +95,8 @@ SV_INLINE void gemm_tile(int wt, int R, int C, int64_t k0, int64_t k1, const cha
     for (int r = 0; r < R; r++)
         for (int c = 0; c < C; c++) acc[r][c] = sv_zero();
     int64_t k = k0;
-    for (; k + SV_LANES <= k1; k += SV_LANES) gemm_step(wt, R, C, k, SV_LANES, w, ws, x, xs, acc);
-    if (k < k1) gemm_step(wt, R, C, k, (int)(k1 - k), w, ws, x, xs, acc);
+    for (; k + GW_STEP(wt) <= k1; k += GW_STEP(wt)) gemm_step(wt, R, C, k, w, ws, x, xs, acc);
+    if (k < k1) gemm_step_tail(wt, R, C, k, (int)(k1 - k), w, ws, x, xs, acc);
     for (int c = 0; c < C; c++) {
         float *yc = y + c * ldy;
         int r = 0;
@@ -96,8 +123,10 @@ SV_INLINE void gemm_rows(int wt, int R, int64_t r, int64_t t0, int64_t t1, int64
                 gemm_tile(wt, 8, 1, kc, ke, wr, ws, x + (size_t)t * xs, xs, y + t * ldy + r, ldy, first);
             continue;
         }
-        for (; t + 3 <= t1; t += 3)
+        for (; GW_TILE_C(wt) == 3 && t + 3 <= t1; t += 3)
             gemm_tile(wt, R, 3, kc, ke, wr, ws, x + (size_t)t * xs, xs, y + t * ldy + r, ldy, first);
+        for (; t + 2 <= t1; t += 2)
+            gemm_tile(wt, R, 2, kc, ke, wr, ws, x + (size_t)t * xs, xs, y + t * ldy + r, ldy, first);
         if (t1 - t == 2)
             gemm_tile(wt, R, 2, kc, ke, wr, ws, x + (size_t)t * xs, xs, y + t * ldy + r, ldy, first);
         else if (t1 - t == 1)
@@ -126,11 +155,13 @@ SV_INLINE void gemm_float_run(int wt, int64_t K, const void *w, size_t w_stride,
             for (int64_t r = r0; r < r1; r++) y[t * ldy + r] = 0.0f;
         return;
     }
+    /* X panel: tb tokens x kg columns within SL_GEMM_XPANEL; few tokens, long columns (W is
+     * re-read once per panel of tokens, Y is updated once per group of columns). */
     int64_t tb = T, kg = K;
     if ((size_t)T * (size_t)K * 4 > SL_GEMM_XPANEL) {
         int64_t panels = (T + SL_GEMM_TB_MAX - 1) / SL_GEMM_TB_MAX;
         tb = (T + panels - 1) / panels;
-        tb = (tb + 2) / 3 * 3;
+        tb = (tb + 5) / 6 * 6;   /* whole 3- and 2-token tiles */
         kg = (int64_t)(SL_GEMM_XPANEL / ((size_t)tb * 4)) / SL_GEMM_KC * SL_GEMM_KC;
         if (kg < SL_GEMM_KC) kg = SL_GEMM_KC;
     }

@@ -19,12 +19,25 @@ static int64_t chunk_rows(int64_t N)
     return c;
 }
 
+/* Bytes between activation rows in scratch. f32 rows of a batch (T >= SL_MATMUL_PAD_T) are
+ * copied with a padded stride that is not a multiple of 1 KiB, so the rows of an X panel
+ * do not all fall into the same cache sets (power-of-two K otherwise thrashes L1 and L2). */
+#define SL_MATMUL_PAD_T 4
+static size_t act_row_bytes(int act_type, int64_t K, int64_t T)
+{
+    if (act_type != SL_DTYPE_F32) return sl_dtype_row_bytes(act_type, K);
+    if (T < SL_MATMUL_PAD_T || K > INT64_MAX / 8) return 0;
+    int64_t floats = (K + 15) / 16 * 16 + 16;
+    if (floats % 256 == 0) floats += 16;
+    return (size_t)floats * sizeof(float);
+}
+
 size_t sl_matmul_scratch_bytes(int w_dtype, int64_t K, int64_t T)
 {
     const sl_dtype_traits *tr = sl_dtype_traits_of(w_dtype);
     if (!tr || K < 0 || T < 0) return SIZE_MAX;
-    if (tr->act_type == SL_DTYPE_F32) return 0;
-    size_t row = sl_dtype_row_bytes(tr->act_type, K), bytes;
+    size_t row = act_row_bytes(tr->act_type, K, T), bytes;
+    if (tr->act_type == SL_DTYPE_F32 && row == 0) return 0;
     if ((row == 0 && K > 0) || !sl_mul_ok(row, (size_t)T, &bytes)) return SIZE_MAX;
     return bytes;
 }
@@ -63,10 +76,11 @@ sl_status sl_matmul_with(const sl_kernel_table *k, int w_dtype, const void *w, s
     if (N == 0 || T == 0) return SL_OK;
     const sl_dtype_traits *tr = sl_dtype_traits_of(w_dtype);
     sl_gemm_fn gemm = k->gemm[w_dtype];
-    sl_from_float_fn quant = tr->act_type == SL_DTYPE_F32 ? NULL : k->from_float[tr->act_type];
+    sl_from_float_fn quant = k->from_float[tr->act_type];
     const void *xa = x;
-    size_t xs = (size_t)K * sizeof(float);
-    if (quant) { xa = scratch; xs = sl_dtype_row_bytes(tr->act_type, K); }
+    size_t xs = act_row_bytes(tr->act_type, K, T);
+    if (xs && scratch) xa = scratch;
+    else { quant = NULL; xs = (size_t)K * sizeof(float); }   /* f32 used in place */
     int64_t rc = chunk_rows(N), n_chunks = (N + rc - 1) / rc;
     int nth = sl_threads_resolve(n_threads);
     if (nth > n_chunks) nth = (int)n_chunks;
