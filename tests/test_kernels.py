@@ -257,3 +257,42 @@ def test_bandwidth_probe_reports_a_rate():
     assert 0.1 < gbps < 10000
     with pytest.raises(ValueError):
         _core._bench_bandwidth(0)
+
+
+# ---- RoPE and one attention row ----
+
+def np_rope(x, cos, sin):
+    half = cos.size
+    a, b = x[:half].astype(np.float64), x[half:].astype(np.float64)
+    return np.concatenate([a * cos - b * sin, b * cos + a * sin])
+
+
+@pytest.mark.parametrize("isa", ["generic"] + SIMD)
+@pytest.mark.parametrize("half", [1, 7, 32, 33, 64])
+def test_rope_rotates_halves_like_hf(isa, half):
+    """HF rotate_half: pairs (i, i + half) rotated by the angle of frequency i."""
+    x = vec(2 * half, half)
+    ang = 5.0 * np.arange(half) / half
+    cos, sin = np.cos(ang).astype(np.float32), np.sin(ang).astype(np.float32)
+    want = np_rope(x, cos, sin)
+    a, b = np.abs(x[:half]), np.abs(x[half:])
+    scale = np.concatenate([a * np.abs(cos) + b * np.abs(sin), b * np.abs(cos) + a * np.abs(sin)])
+    assert_close(_core._rope(isa, x, cos, sin), want, scale, 1e-6)
+
+
+def np_attn_row(q, k, v, scale):
+    s = scale * (k.astype(np.float64) @ q.astype(np.float64))
+    p = np.exp(s - s.max())
+    p /= p.sum()
+    return p @ v.astype(np.float64), p
+
+
+@pytest.mark.parametrize("isa", ["generic"] + SIMD)
+@pytest.mark.parametrize("Dh,L", [(1, 1), (7, 3), (64, 17), (80, 100), (128, 257)])
+def test_attn_row_matches_numpy(isa, Dh, L):
+    rng = np.random.default_rng(Dh * L)
+    q, k, v = (rng.standard_normal(s, dtype=np.float32) for s in [(Dh,), (L, Dh), (L, Dh)])
+    out, p = _core._attn_row(isa, q, k, v, 1 / np.sqrt(Dh))
+    want_out, want_p = np_attn_row(q, k, v, 1 / np.sqrt(Dh))
+    assert_close(p, want_p, want_p + 1e-7, 1e-5)
+    assert_close(out, want_out, np.abs(want_p) @ np.abs(v.astype(np.float64)), 1e-5)

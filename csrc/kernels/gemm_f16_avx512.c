@@ -24,7 +24,7 @@ static void bf16_to_f32_avx512(int64_t n, const void *src, float *dst) { convert
 static void f16_from_f32_avx512(int64_t n, const float *src, void *dst) { convert_from_f32(GW_F16, n, src, dst); }
 static void bf16_from_f32_avx512(int64_t n, const float *src, void *dst) { convert_from_f32(GW_BF16, n, src, dst); }
 
-void sl_kernels_fill_gemm_f16_avx512(sl_kernel_table *t)
+SL_KERNELS_FILLER void sl_kernels_fill_gemm_f16_avx512(sl_kernel_table *t)
 {
     t->gemm[SL_DTYPE_F16] = gemm_f16_avx512;
     t->gemm[SL_DTYPE_BF16] = gemm_bf16_avx512;

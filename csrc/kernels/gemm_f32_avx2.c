@@ -11,4 +11,4 @@ static void gemm_f32_avx2(int64_t K, const void *w, size_t w_stride, const void 
     gemm_float_run(GW_F32, K, w, w_stride, x, x_stride, T, y, ldy, r0, r1);
 }
 
-void sl_kernels_fill_gemm_f32_avx2(sl_kernel_table *t) { t->gemm[SL_DTYPE_F32] = gemm_f32_avx2; }
+SL_KERNELS_FILLER void sl_kernels_fill_gemm_f32_avx2(sl_kernel_table *t) { t->gemm[SL_DTYPE_F32] = gemm_f32_avx2; }

@@ -17,7 +17,17 @@ static void rmsnorm_f32_avx2(int64_t n, const float *x, const float *w, float ep
 static void softmax_f32_avx2(int64_t n, float *x) { ops_softmax(n, x); }
 static void silu_mul_f32_avx2(int64_t n, const float *g, const float *u, float *y) { ops_silu_mul(n, g, u, y); }
 
-void sl_kernels_fill_avx2(sl_kernel_table *t)
+static void rope_f32_avx2(int64_t half, float *x, const float *cs, const float *sn)
+{
+    ops_rope(half, x, cs, sn);
+}
+static void attn_row_f32_avx2(int64_t Dh, int64_t L, const float *q, const float *k, int64_t k_stride,
+                              const float *v, int64_t v_stride, float scale, float *scores, float *out)
+{
+    ops_attn_row(Dh, L, q, k, k_stride, v, v_stride, scale, scores, out);
+}
+
+SL_KERNELS_FILLER void sl_kernels_fill_avx2(sl_kernel_table *t)
 {
     sl_kernels_fill_gemm_f32_avx2(t);
     sl_kernels_fill_gemm_f16_avx2(t);
@@ -27,4 +37,6 @@ void sl_kernels_fill_avx2(sl_kernel_table *t)
     t->rmsnorm_f32 = rmsnorm_f32_avx2;
     t->softmax_f32 = softmax_f32_avx2;
     t->silu_mul_f32 = silu_mul_f32_avx2;
+    t->rope_f32 = rope_f32_avx2;
+    t->attn_row_f32 = attn_row_f32_avx2;
 }

@@ -1,5 +1,5 @@
 /* ops_impl.h — element-wise kernels (dot, axpy, scale, RMSNorm, softmax, SiLU*mul) written
- * once over the sv_* vocabulary; ops_avx2.c / ops_avx512.c instantiate them. Each matches its
+ * once over the sv_* vocabulary, plus RoPE and one attention row; ops_avx2.c / ops_avx512.c instantiate them. Each matches its
  * scalar twin in ops_ref.c: sums the reference keeps in double are kept in double here too,
  * and exp is sv_exp (<= ~2 ulp). Tails use masked loads/stores, never reading past n. */
 #ifndef SL_OPS_IMPL_H
@@ -120,6 +120,33 @@ SV_INLINE void ops_silu_mul(int64_t n, const float *g, const float *u, float *y)
         sv_f32 s = sv_div(vg, sv_add(one, sv_exp(sv_sub(zero, vg))));
         sv_store_part(y + i, m, sv_mul(s, sv_load_part(u + i, m)));
     }
+}
+
+SV_INLINE void ops_rope(int64_t half, float *x, const float *cs, const float *sn)
+{
+    float *xb = x + half;
+    int64_t i = 0;
+    for (; i + SV_LANES <= half; i += SV_LANES) {
+        sv_f32 a = sv_load(x + i), b = sv_load(xb + i), c = sv_load(cs + i), s = sv_load(sn + i);
+        sv_store(x + i, sv_sub(sv_mul(a, c), sv_mul(b, s)));
+        sv_store(xb + i, sv_add(sv_mul(b, c), sv_mul(a, s)));
+    }
+    if (i < half) {
+        int m = (int)(half - i);
+        sv_f32 a = sv_load_part(x + i, m), b = sv_load_part(xb + i, m);
+        sv_f32 c = sv_load_part(cs + i, m), s = sv_load_part(sn + i, m);
+        sv_store_part(x + i, m, sv_sub(sv_mul(a, c), sv_mul(b, s)));
+        sv_store_part(xb + i, m, sv_add(sv_mul(b, c), sv_mul(a, s)));
+    }
+}
+
+SV_INLINE void ops_attn_row(int64_t Dh, int64_t L, const float *q, const float *k, int64_t k_stride,
+                            const float *v, int64_t v_stride, float scale, float *scores, float *out)
+{
+    for (int64_t j = 0; j < L; j++) scores[j] = scale * ops_dot(Dh, q, k + j * k_stride);
+    ops_softmax(L, scores);
+    for (int64_t d = 0; d < Dh; d++) out[d] = 0.0f;
+    for (int64_t j = 0; j < L; j++) ops_axpy(Dh, scores[j], v + j * v_stride, out);
 }
 
 #endif /* SL_OPS_IMPL_H */

@@ -7,6 +7,7 @@
  *   _bench_matmul(dtype, w, N, K, x, n_threads, repeats, isa=None) -> [seconds per call]
  *   _op(name, isa, *args)   dot(a, b) -> float; axpy(a, x, y), scale(a, y), rmsnorm(x, w, eps),
  *                           softmax(x), silu_mul(g, u) -> new float32 array
+ *   _rope(isa, x, cos, sin) -> rotated copy;  _attn_row(isa, q, k, v, scale) -> (out, p)
  *   _to_float(dtype, isa, data, n) -> float32 (n,);  _from_float(dtype, isa, x) -> bytes
  *   _bench_bandwidth(mbytes, n_threads=0, repeats=5) -> GB/s
  * w / data: any C-contiguous buffer (bytes, NumPy array); x: float32 (T, K). */
@@ -259,6 +260,64 @@ fail:
     return res;
 }
 
+static PyObject *py_rope(PyObject *m, PyObject *args)
+{
+    const char *isa;
+    PyObject *xo, *co, *so, *res = NULL;
+    const sl_kernel_table *k;
+    if (!PyArg_ParseTuple(args, "sOOO", &isa, &xo, &co, &so) || parse_isa(isa, &k) < 0) return NULL;
+    PyArrayObject *x = vec_arg(xo, 1), *c = x ? vec_arg(co, 0) : NULL, *s = c ? vec_arg(so, 0) : NULL;
+    if (!s) goto fail;
+    int64_t half = PyArray_DIM(c, 0);
+    if (same_len(c, s) < 0) goto fail;
+    if (PyArray_DIM(x, 0) != 2 * half) { PyErr_SetString(PyExc_ValueError, "x must have 2 * len(cos) elements"); goto fail; }
+    Py_BEGIN_ALLOW_THREADS
+    k->rope_f32(half, PyArray_DATA(x), PyArray_DATA(c), PyArray_DATA(s));
+    Py_END_ALLOW_THREADS
+    res = (PyObject *)x;
+    Py_INCREF(res);
+fail:
+    Py_XDECREF(x);
+    Py_XDECREF(c);
+    Py_XDECREF(s);
+    return res;
+}
+
+/* _attn_row(isa, q (Dh,), k (L, Dh), v (L, Dh), scale) -> (out (Dh,), p (L,)) */
+static PyObject *py_attn_row(PyObject *m, PyObject *args)
+{
+    const char *isa;
+    PyObject *qo, *ko, *vo, *res = NULL;
+    double scale;
+    const sl_kernel_table *tab;
+    if (!PyArg_ParseTuple(args, "sOOOd", &isa, &qo, &ko, &vo, &scale) || parse_isa(isa, &tab) < 0) return NULL;
+    PyArrayObject *q = vec_arg(qo, 0), *out = NULL, *p = NULL;
+    PyArrayObject *k = q ? (PyArrayObject *)PyArray_FROM_OTF(ko, NPY_FLOAT32, NPY_ARRAY_IN_ARRAY) : NULL;
+    PyArrayObject *v = k ? (PyArrayObject *)PyArray_FROM_OTF(vo, NPY_FLOAT32, NPY_ARRAY_IN_ARRAY) : NULL;
+    if (!v) goto fail;
+    int64_t Dh = PyArray_DIM(q, 0);
+    if (PyArray_NDIM(k) != 2 || PyArray_NDIM(v) != 2 || PyArray_DIM(k, 1) != Dh || PyArray_DIM(v, 1) != Dh ||
+        PyArray_DIM(k, 0) != PyArray_DIM(v, 0)) {
+        PyErr_SetString(PyExc_ValueError, "k and v must have shape (L, len(q))");
+        goto fail;
+    }
+    npy_intp L = PyArray_DIM(k, 0), dq = (npy_intp)Dh;
+    if (!(out = (PyArrayObject *)PyArray_ZEROS(1, &dq, NPY_FLOAT32, 0))) goto fail;
+    if (!(p = (PyArrayObject *)PyArray_ZEROS(1, &L, NPY_FLOAT32, 0))) goto fail;
+    Py_BEGIN_ALLOW_THREADS
+    tab->attn_row_f32(Dh, L, PyArray_DATA(q), PyArray_DATA(k), Dh, PyArray_DATA(v), Dh, (float)scale,
+                      PyArray_DATA(p), PyArray_DATA(out));
+    Py_END_ALLOW_THREADS
+    res = Py_BuildValue("OO", out, p);
+fail:
+    Py_XDECREF(q);
+    Py_XDECREF(k);
+    Py_XDECREF(v);
+    Py_XDECREF(out);
+    Py_XDECREF(p);
+    return res;
+}
+
 static PyObject *py_to_float(PyObject *m, PyObject *args)
 {
     const char *dtype, *isa;
@@ -319,6 +378,8 @@ static PyMethodDef kernel_methods[] = {
     {"_bench_bandwidth", py_bench_bandwidth, METH_VARARGS,
      "_bench_bandwidth(mbytes, n_threads=0, repeats=5) -> best read bandwidth in GB/s"},
     {"_op", py_op, METH_VARARGS, "_op(name, isa, *args): one ISA level's element-wise kernel (tests)."},
+    {"_rope", py_rope, METH_VARARGS, "_rope(isa, x (2*half,), cos (half,), sin (half,)) -> rotated copy of x"},
+    {"_attn_row", py_attn_row, METH_VARARGS, "_attn_row(isa, q (Dh,), k (L, Dh), v (L, Dh), scale) -> (out, p)"},
     {"_to_float", py_to_float, METH_VARARGS, "_to_float(dtype, isa, data, n) -> float32 (n,)"},
     {"_from_float", py_from_float, METH_VARARGS, "_from_float(dtype, isa, x) -> bytes"},
     {NULL, NULL, 0, NULL},
