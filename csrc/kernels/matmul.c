@@ -10,10 +10,10 @@
 #include "runtime/runtime.h"
 
 /* Rows per work item: a multiple of 16 (64 bytes of a Y row, so threads never share a cache
- * line of Y), about N/16 so there are plenty of items, between 64 and 256 rows. */
+ * line of Y), about N/32 so the last item is a small share of the work, 64 to 256 rows. */
 static int64_t chunk_rows(int64_t N)
 {
-    int64_t c = (N / 16 + 15) / 16 * 16;
+    int64_t c = (N / 32 + 15) / 16 * 16;
     if (c < 64) c = 64;
     if (c > 256) c = 256;
     return c;
