@@ -79,9 +79,17 @@ def rate_cells(N, K, T, nbytes, sec, bw):
     return [f"{sec * 1e3:.1f}", "", "", f"{2 * N * K * T / sec / 1e9:.1f}"]
 
 
-def bench_shape(N, K, threads, args, bw, best):
+def measure_bandwidth(threads):
+    """Median of 5 best-of-3 read passes over 256 MiB, taken right before the rows it scales."""
+    return statistics.median(_core._bench_bandwidth(256, threads, 3) for _ in range(5))
+
+
+def bench_shape(N, K, threads, args, best):
+    bw = measure_bandwidth(threads)
+    print(row([threads, f"{N}x{K}", "-", "-", "read bandwidth", "", f"{bw:.1f}", "100%", ""]), flush=True)
     rng = np.random.default_rng(N + K)
-    w32 = [rng.standard_normal((N, K), dtype=np.float32) for _ in range(2)]
+    # three copies, used in turn, so T=1 streams > 2x the 32 MiB L3 instead of re-reading cache
+    w32 = [rng.standard_normal((N, K), dtype=np.float32) for _ in range(3)]
     for T in args.tokens:
         x = rng.standard_normal((T, K), dtype=np.float32)
         for dtype in DTYPES:
@@ -107,19 +115,16 @@ def main():
     args.tokens = [int(t) for t in args.tokens.split(",")]
     best = _core.cpu_isa()
     threads_list = [int(t) for t in args.threads.split(",")]
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"machine: {cpu_name()}, {_core.physical_cores()} physical cores, ISA {best}, "
-          f"load average {load:.1f}, numpy {np.__version__}")
-    bws = {}
-    for t in threads_list:
-        bws[t] = statistics.median(_core._bench_bandwidth(256, t, 3) for _ in range(5))
-        print(f"read bandwidth, {t} thread(s): {bws[t]:.1f} GB/s (median of 5 x best-of-3, 256 MiB)")
-    print()
+          f"load average {os.getloadavg()[0]:.1f}, numpy {np.__version__} (OpenBLAS, f32 weights)")
+    print("times: median of repeated calls; % of bw: decode weight bytes/s over the read bandwidth "
+          "measured just before\n")
     print(row(["threads", "N x K", "dtype", "T", "kernel", "ms", "GB/s", "% of bw", "GFLOP/s"]))
     print(row(["---"] * 9))
     for threads in threads_list:
         for N, K in SHAPES[:1] if args.quick else SHAPES:
-            bench_shape(N, K, threads, args, bws[threads], best)
+            bench_shape(N, K, threads, args, best)
+    print(f"\nload average at the end: {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":
