@@ -5,6 +5,7 @@
     logits = m.forward(m.tokenizer.encode("Hello"))
 """
 from ._core import FormatError, SolarError, UnsupportedError
+from .model import Model, Session, load
 
-__all__ = ["SolarError", "FormatError", "UnsupportedError"]
+__all__ = ["SolarError", "FormatError", "UnsupportedError", "Model", "Session", "load"]
 __version__ = "0.1.0"

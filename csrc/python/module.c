@@ -6,7 +6,6 @@
 #include "runtime/runtime.h"
 
 static const sl_py_add_fn ADDERS[] = {
-    sl_py_add_tensor_file,
     sl_py_add_model,
 };
 
