@@ -139,8 +139,15 @@ def save(model, path: str, arch: str, dtype: str = "f32", shard: bool = False) -
         with open(os.path.join(path, "config.json"), "w") as f:
             json.dump(cfg, f, indent=2)
         return path
-    model.to(td).save_pretrained(path, max_shard_size="40KB" if shard else "10GB")
-    model.float()
+    # cast a state-dict copy only: model.to(bf16) would also round RoPE's inv_freq buffer
+    sd = {k: v.to(td).contiguous() for k, v in model.state_dict().items()}
+    model.save_pretrained(path, state_dict=sd, max_shard_size="40KB" if shard else "10GB")
+    if dtype != "f32":
+        with open(os.path.join(path, "config.json")) as f:
+            cfg = json.load(f)
+        cfg["dtype"] = {"f16": "float16", "bf16": "bfloat16"}[dtype]
+        with open(os.path.join(path, "config.json"), "w") as f:
+            json.dump(cfg, f, indent=2)
     return path
 
 

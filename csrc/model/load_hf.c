@@ -120,6 +120,9 @@ static sl_status bind_roles(sl_model *m)
                 if (r == SL_ROLE_OUTPUT) continue;
                 return sl_fail(SL_ERR_FORMAT, "%s: missing tensor '%s'", m->path, name);
             }
+            if (t->dtype < 0)
+                return sl_fail(SL_ERR_UNSUPPORTED, "%s: tensor '%s' has an element type solar cannot compute with",
+                               m->path, name);
             sl_tensor *dst = &m->roles[sl_role_is_layer((sl_role)r) ? SL_ROLE_FIRST_LAYER + il * SL_LAYER_ROLES + (r - SL_ROLE_FIRST_LAYER) : r];
             SL_TRY(sl_tensor_copy(dst, t, NULL));
         }
