@@ -74,6 +74,8 @@ class Model:
         raw = core.config_json
         self.hf_config: dict[str, Any] = json.loads(raw) if raw else {}
         self._weights: dict[str, np.ndarray] | None = None
+        self.dus_slices = None          # [(Model, start, end)] when made by solar.dus
+        self.files_from = self.path     # folder whose tokenizer files travel with save()
 
     # ---- description -------------------------------------------------------------------
 
@@ -120,6 +122,26 @@ class Model:
         c = self.config
         return (f"<solar.Model {self.arch} L={c['n_layers']} D={c['n_embd']} H={c['n_head']}/{c['n_head_kv']} "
                 f"V={c['n_vocab']} from {self.path!r}>")
+
+    # ---- saving ------------------------------------------------------------------------
+
+    def save(self, path: str | os.PathLike, *, dtype: str | None = None, max_shard_bytes: int = 2 ** 31) -> str:
+        """Write an HF folder (config.json with the original keys, sharded safetensors, the
+        tokenizer files), via a temporary folder renamed into place."""
+        from .checkpoint import save_hf_folder
+        path = os.fspath(path)
+        if path.endswith(".gguf"):
+            raise NotImplementedError("saving GGUF is not available yet")
+        if dtype is not None:
+            raise NotImplementedError("dtype conversion on save is not available yet")
+        dtypes = self.tensor_dtypes()
+        bad = sorted(n for n, d in dtypes.items() if d not in ("f32", "f16", "bf16"))
+        if bad:
+            raise ValueError(f"safetensors holds f32/f16/bf16 only; {bad[0]} is {dtypes[bad[0]]}: save as .gguf")
+        tensors = dict(sorted(self.weights.items(), key=lambda kv: _natural_key(kv[0])))
+        save_hf_folder(path, self.hf_config, tensors, max_shard_bytes=max_shard_bytes,
+                       copy_files=_tokenizer_files(self.files_from))
+        return path
 
     # ---- running -----------------------------------------------------------------------
 
@@ -173,6 +195,21 @@ class Model:
         self._core.forward(tok, sess._core, logits, not last_only, hidden)
         sess.tokens.extend(int(t) for t in tok)
         return (logits, hidden) if hidden_states else logits
+
+
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer.model", "tokenizer_config.json", "special_tokens_map.json",
+                   "vocab.json", "merges.txt", "chat_template.jinja", "generation_config.json", "added_tokens.json")
+
+
+def _tokenizer_files(folder) -> list[str]:
+    if not folder or not os.path.isdir(str(folder)):
+        return []
+    return [os.path.join(folder, n) for n in TOKENIZER_FILES if os.path.isfile(os.path.join(folder, n))]
+
+
+def _natural_key(name: str):
+    import re
+    return [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", name)]
 
 
 def _load_tokenizer(path: str):
