@@ -228,11 +228,18 @@ def default_model_path() -> str:
     return os.path.join(os.path.dirname(os.path.abspath(__file__)), "models", "solar-mini")
 
 
-def load(path: str | os.PathLike | None = None, *, n_threads: int | None = None, dtype: str | None = None) -> Model:
+WEIGHT_DTYPES = ("f32", "f16", "bf16", "q8_0", "q4_0", "q4_k", "q5_k", "q6_k")
+
+
+def load(path: str | os.PathLike | None = None, *, n_threads: int | None = None, dtype: str | None = None,
+         mmap: bool = True) -> Model:
     """Load a model: an HF folder (config.json + safetensors). No path: the bundled default model.
 
-    ``n_threads`` defaults to the number of physical cores. ``dtype`` converts weights at load
-    (None keeps the file's types).
+    ``n_threads`` defaults to the number of physical cores. ``dtype`` converts the weight
+    matrices at load ('f32', 'f16', 'bf16', 'q8_0', 'q4_0', 'q4_k', 'q6_k'; None keeps the
+    file's types); the model then owns its converted copy and the file is released.
+    ``mmap=False`` copies the weights into aligned anonymous memory instead of computing from
+    the file mapping.
     """
     if path is None:
         path = default_model_path()
@@ -244,8 +251,12 @@ def load(path: str | os.PathLike | None = None, *, n_threads: int | None = None,
     if not os.path.exists(path):
         raise FileNotFoundError(f"no such model file or folder: {path}")
     if dtype is not None:
-        raise NotImplementedError("dtype conversion at load is not available yet")
+        dtype = str(dtype).lower()
+        if dtype not in WEIGHT_DTYPES:
+            raise ValueError(f"dtype must be one of {', '.join(WEIGHT_DTYPES)}, got {dtype!r}")
     if not os.path.isdir(path):
         raise ValueError(f"{path}: expected a Hugging Face model folder")
     core = _core.Model.load_hf(path, n_threads or 0)
+    if dtype is not None or not mmap:
+        core.convert(dtype)
     return Model(core, tokenizer=_load_tokenizer(path))

@@ -60,6 +60,10 @@ sl_status sl_model_bind_check(sl_model *m);
 /* Load an HF folder (config.json + model.safetensors or a sharded index). */
 sl_status sl_model_load_hf(sl_model **out, const char *dir, int n_threads);
 
+/* Convert every weight matrix to dtype (-1: same type, aligned anonymous copy); the model
+ * stops referencing its files. */
+sl_status sl_model_convert(sl_model *m, int dtype);
+
 void sl_rope_inv_freq(const sl_hparams *hp, float *inv_freq);
 
 #endif /* SL_MODEL_H */

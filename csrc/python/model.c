@@ -209,9 +209,29 @@ static PyObject *model_role_view(PyObject *self, PyObject *args)
 
 PyObject *sl_py_model_forward(PyObject *self, PyObject *args, PyObject *kw);
 
+static PyObject *model_convert(PyObject *self, PyObject *arg)
+{
+    int dtype = -1;
+    if (arg != Py_None) {
+        const char *name = PyUnicode_AsUTF8(arg);
+        if (!name) return NULL;
+        dtype = sl_dtype_from_name(name);
+        if (dtype < 0) return PyErr_Format(PyExc_ValueError, "unknown dtype '%s'", name);
+    }
+    sl_status st;
+    sl_model *m = ((sl_py_model *)self)->model;
+    Py_BEGIN_ALLOW_THREADS
+    st = sl_model_convert(m, dtype);
+    Py_END_ALLOW_THREADS
+    if (st != SL_OK) return sl_py_raise_for(self, st);
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef model_methods[] = {
     {"load_hf", (PyCFunction)(void (*)(void))model_load_hf, METH_VARARGS | METH_KEYWORDS | METH_CLASS,
      "load_hf(path, n_threads=0) -> Model: load a Hugging Face folder."},
+    {"convert", model_convert, METH_O,
+     "convert(dtype or None): convert weights in place to dtype (None: aligned anonymous copy)."},
     {"tensors", model_tensors, METH_NOARGS, "dict: checkpoint name -> read-only zero-copy view."},
     {"tensor_dtypes", model_tensor_dtypes, METH_NOARGS, "dict: checkpoint name -> solar dtype name."},
     {"roles", model_roles, METH_NOARGS, "list of (name, role, layer) of the tensors the forward pass uses."},
