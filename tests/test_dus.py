@@ -165,3 +165,36 @@ def test_layer_similarity_and_seam(tiny_dir, tmp_path):
     pytest.importorskip("matplotlib")
     png = solar.dus.plot_layer_similarity(sim, tmp_path / "sim.png")
     assert open(png, "rb").read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+def test_saved_folder_equals_mergekit_passthrough(tiny_dir, tmp_path):
+    """mergekit's own passthrough on the same YAML writes the same tensors and config."""
+    import shutil
+    import subprocess
+    exe = shutil.which("mergekit-yaml")
+    if exe is None:
+        pytest.skip("mergekit is not installed")
+    from safetensors.numpy import load_file
+    path, _ = tiny_dir("mistral")
+    cfg = tmp_path / "cfg.yml"
+    cfg.write_text(f"slices:\n  - sources:\n      - model: {path}\n        layer_range: [0, 2]\n"
+                   f"  - sources:\n      - model: {path}\n        layer_range: [1, 3]\n"
+                   "merge_method: passthrough\ndtype: float32\n")
+    r = subprocess.run([exe, str(cfg), str(tmp_path / "mk"), "--no-copy-tokenizer"], capture_output=True,
+                       text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    ours = solar.dus.from_mergekit_yaml(str(cfg)).save(tmp_path / "ours")
+
+    def tensors(d):
+        out = {}
+        for f in sorted(os.listdir(d)):
+            if f.endswith(".safetensors"):
+                out.update(load_file(os.path.join(d, f)))
+        return out
+    a, b = tensors(tmp_path / "mk"), tensors(ours)
+    assert sorted(a) == sorted(b)
+    for k in a:
+        np.testing.assert_array_equal(a[k], b[k], err_msg=k)
+    ca = json.load(open(tmp_path / "mk" / "config.json"))
+    cb = json.load(open(os.path.join(ours, "config.json")))
+    assert {k: (ca.get(k), cb.get(k)) for k in set(ca) | set(cb) if ca.get(k) != cb.get(k)} == {}

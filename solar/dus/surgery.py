@@ -43,7 +43,7 @@ def _scaled_hf_config(src: Model, result_core, n_layers: int) -> dict:
     if not any(k in cfg for k in ("num_hidden_layers", "num_layers", "n_layer")):
         cfg["num_hidden_layers"] = n_layers
     layer_types = result_core.hparams.get("layer_types")
-    if "layer_types" in cfg or layer_types is not None:
+    if "layer_types" in cfg or "sliding_window_pattern" in cfg:   # a per-layer pattern must follow the layers
         cfg["layer_types"] = layer_types if layer_types is not None else ["full_attention"] * n_layers
     return cfg
 
