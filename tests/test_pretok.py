@@ -11,6 +11,8 @@ pre-tokenizer promises: one "other" code point per invalid byte.
 import functools
 import json
 import random
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -206,7 +208,20 @@ def test_every_code_point_has_hf_class():
     ours = _core._unicode_classes("".join(map(chr, ALL_CPS)).encode())
     assert len(ours) == len(ALL_CPS)
     bad = [(hex(c), o, r) for c, o, r in zip(ALL_CPS, ours, ref) if o != r] if ours != ref else []
-    assert not bad, f"{len(bad)} code points differ (cp, ours, HF); first {bad[:10]} (unicode {CLASS_RE})"
+    assert not bad, (f"{len(bad)} code points differ (cp, ours, HF; classes 1 L, 2 N, 3 \\s); first {bad[:10]}. "
+                     "Did tokenizers move to a newer Unicode? Regenerate with tools/gen_unicode_tables.py")
+
+
+def test_committed_table_is_generator_output():
+    # unicode_tables.c is generated, never edited: regenerate and compare (needs the dev-only
+    # `unicodedata2==16.0.0`, the Unicode version of HF tokenizers' Oniguruma)
+    ud = pytest.importorskip("unicodedata2")
+    if ud.unidata_version != "16.0.0":
+        pytest.skip(f"unicodedata2 has Unicode {ud.unidata_version}, the table is 16.0.0")
+    root = Path(__file__).resolve().parents[1]
+    tool = root / "csrc" / "tokenizer" / "tools" / "gen_unicode_tables.py"
+    out = subprocess.run([sys.executable, str(tool)], check=True, capture_output=True, text=True).stdout
+    assert out == (root / "csrc" / "tokenizer" / "unicode_tables.c").read_text(), "regenerate unicode_tables.c"
 
 
 def _sweep_text(cps):
