@@ -74,7 +74,7 @@ static sl_status copy_layer(sl_model *m, int64_t *cap, const sl_model *from, int
         const sl_tensor *t = sl_model_role(from, (sl_role)r, src);
         if (!t) continue;
         SL_TRY(rename_layer(t->name, src, dst, name, sizeof name));
-        SL_TRY(sl_tensor_copy(&m->roles[SL_ROLE_FIRST_LAYER + dst * SL_LAYER_ROLES + (r - SL_ROLE_FIRST_LAYER)], t, name));
+        SL_TRY(sl_tensor_copy(sl_model_role_slot(m, (sl_role)r, dst), t, name));
     }
     for (int64_t i = 0; i < from->n_named; i++) {
         const sl_tensor *t = &from->named[i];
@@ -96,7 +96,7 @@ static sl_status copy_globals(sl_model *m, int64_t *cap, const sl_model *from)
 {
     for (int r = 0; r < SL_ROLE_FIRST_LAYER; r++) {
         const sl_tensor *t = sl_model_role(from, (sl_role)r, 0);
-        if (t) SL_TRY(sl_tensor_copy(&m->roles[r], t, NULL));
+        if (t) SL_TRY(sl_tensor_copy(sl_model_role_slot(m, (sl_role)r, 0), t, NULL));
     }
     for (int64_t i = 0; i < from->n_named; i++) {
         bool global = false;
