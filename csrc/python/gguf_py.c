@@ -225,6 +225,24 @@ static PyObject *gguf_tensor(PyObject *op, PyObject *arg)
     return view_of(self, PyArray_DescrFromType(npy), t->n_dims, dims, t->data);
 }
 
+static PyObject *gguf_dtype_table(PyObject *unused, PyObject *noargs)
+{
+    PyObject *list = PyList_New(0);
+    if (!list) return NULL;
+    for (int id = 0; id < SL_DTYPE_COUNT; id++) {
+        const sl_dtype_traits *t = sl_dtype_traits_of(id);
+        if (!t) continue;
+        PyObject *row = Py_BuildValue("(isLn)", id, t->name, (long long)t->block_size, (Py_ssize_t)t->block_bytes);
+        if (!row || PyList_Append(list, row) < 0) {
+            Py_XDECREF(row);
+            Py_DECREF(list);
+            return NULL;
+        }
+        Py_DECREF(row);
+    }
+    return list;
+}
+
 /* ---- attributes ---- */
 
 static PyObject *get_version(PyObject *op, void *c)
@@ -276,6 +294,8 @@ static PyMethodDef gguf_methods[] = {
     {"tensor", gguf_tensor, METH_O,
      "tensor(i) -> read-only NumPy view of tensor i, dims reversed into NumPy order; block-quantized "
      "types as uint8 with the last dim in bytes, bf16 as uint16."},
+    {"dtype_table", gguf_dtype_table, METH_NOARGS | METH_STATIC,
+     "dtype_table() -> list of (ggml type id, name, block size, block bytes) of the tensor types solar knows."},
     {NULL, NULL, 0, NULL},
 };
 
