@@ -138,7 +138,14 @@ def _encode_scalar(vtype, value, out):
 
 def _numeric_array(elem, value):
     target = np.dtype(_NUMERIC[elem])
-    a = np.asarray(value)
+    if not isinstance(value, np.ndarray):
+        items = list(value)
+        if target.kind in "iu" and items:
+            if not all(isinstance(v, (int, np.integer)) for v in items):
+                raise TypeError(f"array[{elem}] needs integers")
+            _check_range(elem, target, min(int(v) for v in items), max(int(v) for v in items))
+        value = np.array(items, dtype=target) if target.kind in "iu" else np.asarray(items)
+    a = value
     if a.ndim != 1:
         raise TypeError(f"array[{elem}] needs a 1-D sequence, got shape {a.shape}")
     if a.size == 0:
@@ -149,13 +156,16 @@ def _numeric_array(elem, value):
     elif target.kind in "iu":
         if a.dtype.kind not in "iub":
             raise TypeError(f"array[{elem}] needs integers, got dtype {a.dtype}")
-        info = np.iinfo(target)
-        lo, hi = int(a.min()), int(a.max())
-        if lo < info.min or hi > info.max:
-            raise OverflowError(f"values in [{lo}, {hi}] do not fit in {elem}")
+        _check_range(elem, target, int(a.min()), int(a.max()))
     elif a.dtype.kind not in "iuf":
         raise TypeError(f"array[{elem}] needs numbers, got dtype {a.dtype}")
     return a.astype(target, copy=False)
+
+
+def _check_range(elem, target, lo, hi):
+    info = np.iinfo(target)
+    if lo < info.min or hi > info.max:
+        raise OverflowError(f"values in [{lo}, {hi}] do not fit in {elem}")
 
 
 def _encode_array(elem, value, out):

@@ -235,7 +235,8 @@ def _convert(plan, chunk):
         info, lo, hi = np.iinfo(target), int(chunk.min()), int(chunk.max())
         if lo < info.min or hi > info.max:
             raise OverflowError(f"tensor {plan.name!r}: values in [{lo}, {hi}] do not fit in {plan.dtype}")
-    out = np.ascontiguousarray(chunk, dtype=target)
+    with np.errstate(over="ignore"):
+        out = np.ascontiguousarray(chunk, dtype=target)
     if plan.dtype == "f16" and chunk.dtype.kind == "f" and np.isinf(out).any() \
             and (np.isinf(out) & ~np.isinf(chunk)).any():
         raise OverflowError(f"tensor {plan.name!r}: values beyond the float16 range (65504)")
