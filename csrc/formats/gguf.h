@@ -121,7 +121,7 @@ sl_status sl_gguf_get_arr_num(const sl_gguf *g, const char *key, const void **da
                               sl_gguf_type *elem_type);
 
 /* Element i of a numeric/bool scalar (i = 0) or array, converted; caller ensures i < count and
- * a numeric type (u64 values above INT64_MAX saturate in _i64). */
+ * a numeric type (_i64 truncates floats and saturates out-of-range values, NaN gives 0). */
 int64_t sl_gguf_value_i64(const sl_gguf_value *v, uint64_t i);
 double sl_gguf_value_f64(const sl_gguf_value *v, uint64_t i);
 

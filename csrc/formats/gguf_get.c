@@ -114,6 +114,15 @@ static bool is_int_type(int t)
            t == SL_GGUF_I32 || t == SL_GGUF_U64 || t == SL_GGUF_I64;
 }
 
+/* Float -> int64 without undefined behaviour: truncates, saturates, NaN -> 0. */
+static int64_t f64_to_i64(double d)
+{
+    if (d != d) return 0;
+    if (d >= 9223372036854775807.0) return INT64_MAX;
+    if (d <= -9223372036854775808.0) return INT64_MIN;
+    return (int64_t)d;
+}
+
 /* Type of the elements v->data holds: the scalar's type, or an array's element type. */
 static int data_type(const sl_gguf_value *v) { return v->type == SL_GGUF_ARR ? (int)v->elem_type : (int)v->type; }
 
@@ -133,8 +142,8 @@ int64_t sl_gguf_value_i64(const sl_gguf_value *v, uint64_t i)
     case SL_GGUF_I32: return x.i32;
     case SL_GGUF_U64: return x.u64 > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)x.u64;
     case SL_GGUF_I64: return x.i64;
-    case SL_GGUF_F32: return (int64_t)x.f32;
-    case SL_GGUF_F64: return (int64_t)x.f64;
+    case SL_GGUF_F32: return f64_to_i64(x.f32);
+    case SL_GGUF_F64: return f64_to_i64(x.f64);
     default: return 0;
     }
 }
