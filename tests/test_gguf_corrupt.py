@@ -125,6 +125,7 @@ CASES = {
     "dim above 2^63": (build(infos=[info("t", [2**63])], data=bytes(32)), "above 2^63-1"),
     "element count overflow": (build(infos=[info("t", [2**32, 2**32, 2**32])], data=bytes(32)), "overflows"),
     "byte size overflow": (build(infos=[info("t", [2**62, 2])], data=bytes(32)), "overflows"),
+    "empty but huge dims": (build(infos=[info("t", [0, 2**62, 2**62])], data=bytes(32)), "overflows"),
     "unknown type 16 (iq2_xxs)": (build(infos=[info("t", [256], 16)], data=bytes(64)), "unknown or unsupported"),
     "unknown type 99": (build(infos=[info("t", [4], 99)], data=bytes(16)), "tensor type 99"),
     "unknown type 2^31": (build(infos=[info("t", [4], 2**31)], data=bytes(16)), "unknown or unsupported"),
@@ -165,8 +166,9 @@ def test_overlap_check_is_order_independent(tmp_path):
 
 def test_zero_size_tensors_and_empty_arrays_are_fine(tmp_path):
     data = build([kv("e", ARR, arr(U32, 0, b"")), kv("es", ARR, arr(STR, 0, b""))],
-                 [info("z", [0, 5]), info("t", [4])], bytes(16))
+                 [info("z", [0, 5]), info("t", [4]), info("big_empty", [2**40, 0])], bytes(16))
     g, _ = load(tmp_path, data)
+    assert g.tensors["big_empty"].shape == (0, 2**40) and g.tensor_info("big_empty").nbytes == 0
     assert g.tensors["z"].shape == (5, 0) and g.metadata["e"].dtype == np.uint32 and g.metadata["es"] == []
 
 

@@ -278,25 +278,27 @@ static sl_status read_alignment(rd *r, sl_gguf *g)
 
 /* ---- tensor infos ---- */
 
+/* Element count and bytes. Zero dims count as 1 in the overflow checks, so every dim product
+ * (the NumPy shape, row strides) fits in int64 even for empty tensors. */
 static sl_status check_tensor_size(rd *r, sl_gguf_tensor *t, const sl_dtype_traits *tr, size_t at)
 {
     if (t->ne[0] % tr->block_size != 0)
         return rd_fail_at(r, at, "ne[0] = %lld is not a multiple of the %s block size %lld",
                           (long long)t->ne[0], tr->name, (long long)tr->block_size);
     bool zero = false;
-    for (int d = 0; d < SL_GGUF_MAX_DIMS; d++) zero |= t->ne[d] == 0;
     int64_t n = 1;
-    for (int d = 0; d < SL_GGUF_MAX_DIMS && !zero; d++)
-        if (__builtin_mul_overflow(n, t->ne[d], &n))
-            return rd_fail_at(r, at, "element count %lld x %lld x %lld x %lld overflows", (long long)t->ne[0],
-                              (long long)t->ne[1], (long long)t->ne[2], (long long)t->ne[3]);
+    size_t bytes = sl_dtype_row_bytes(t->dtype, t->ne[0] ? t->ne[0] : tr->block_size);
+    for (int d = 0; d < SL_GGUF_MAX_DIMS; d++) {
+        zero |= t->ne[d] == 0;
+        int64_t ne = t->ne[d] ? t->ne[d] : 1;
+        if (__builtin_mul_overflow(n, ne, &n) || (d > 0 && !sl_mul_ok(bytes, (size_t)ne, &bytes)) ||
+            bytes == 0 || bytes > (size_t)INT64_MAX)
+            return rd_fail_at(r, at, "size of %lld x %lld x %lld x %lld %s elements overflows", (long long)t->ne[0],
+                              (long long)t->ne[1], (long long)t->ne[2], (long long)t->ne[3], tr->name);
+    }
     t->n_elements = zero ? 0 : n;
     t->row_bytes = sl_dtype_row_bytes(t->dtype, t->ne[0]);
-    if (t->ne[0] > 0 && t->row_bytes == 0)
-        return rd_fail_at(r, at, "row of %lld %s elements overflows", (long long)t->ne[0], tr->name);
-    t->nbytes = 0;
-    if (t->n_elements > 0 && !sl_mul_ok(t->row_bytes, (size_t)(t->n_elements / t->ne[0]), &t->nbytes))
-        return rd_fail_at(r, at, "byte size overflows");
+    t->nbytes = zero ? 0 : bytes;
     return SL_OK;
 }
 
