@@ -147,21 +147,27 @@ static PyObject *gguf_kv(PyObject *op, PyObject *noargs)
     GGUFFileObject *self = (GGUFFileObject *)op;
     sl_gguf *g = opened(self);
     if (!g) return NULL;
-    PyObject *list = PyList_New((Py_ssize_t)g->n_kv);
+    PyObject *list = PyList_New((Py_ssize_t)g->n_kv), *key = NULL, *type = NULL, *value = NULL;
     if (!list) return NULL;
     for (int64_t i = 0; i < g->n_kv; i++) {
         const sl_gguf_kv *kv = &g->kv[i];
-        PyObject *type = type_string(&kv->value), *value = type ? value_to_py(self, &kv->value) : NULL;
-        PyObject *item = value ? Py_BuildValue("(sNN)", kv->key, type, value) : NULL;
-        if (!item) {
-            Py_XDECREF(type);
-            Py_XDECREF(value);
-            Py_DECREF(list);
-            return NULL;
-        }
+        if (!(key = PyUnicode_FromString(kv->key)) || !(type = type_string(&kv->value)) ||
+            !(value = value_to_py(self, &kv->value)))
+            goto fail;
+        PyObject *item = PyTuple_Pack(3, key, type, value);
+        if (!item) goto fail;
         PyList_SET_ITEM(list, (Py_ssize_t)i, item);
+        Py_CLEAR(key);
+        Py_CLEAR(type);
+        Py_CLEAR(value);
     }
     return list;
+fail:
+    Py_XDECREF(key);
+    Py_XDECREF(type);
+    Py_XDECREF(value);
+    Py_DECREF(list);
+    return NULL;
 }
 
 /* ---- tensors ---- */
@@ -185,23 +191,27 @@ static PyObject *gguf_tensor_infos(PyObject *op, PyObject *noargs)
 {
     sl_gguf *g = opened((GGUFFileObject *)op);
     if (!g) return NULL;
-    PyObject *list = PyList_New((Py_ssize_t)g->n_tensors);
+    PyObject *list = PyList_New((Py_ssize_t)g->n_tensors), *ne = NULL;
     if (!list) return NULL;
     for (int64_t i = 0; i < g->n_tensors; i++) {
         const sl_gguf_tensor *t = &g->tensors[i];
-        PyObject *ne = PyTuple_New(t->n_dims);
-        if (!ne) { Py_DECREF(list); return NULL; }
+        if (!(ne = PyTuple_New(t->n_dims))) goto fail;
         for (int d = 0; d < t->n_dims; d++) {
             PyObject *x = PyLong_FromLongLong(t->ne[d]);
-            if (!x) { Py_DECREF(ne); Py_DECREF(list); return NULL; }
+            if (!x) goto fail;
             PyTuple_SET_ITEM(ne, d, x);
         }
-        PyObject *item = Py_BuildValue("(ssNKn)", t->name, sl_dtype_name(t->dtype), ne,
+        PyObject *item = Py_BuildValue("(ssOKn)", t->name, sl_dtype_name(t->dtype), ne,
                                        (unsigned long long)(g->data_offset + t->offset), (Py_ssize_t)t->nbytes);
-        if (!item) { Py_DECREF(list); return NULL; }
+        if (!item) goto fail;
         PyList_SET_ITEM(list, (Py_ssize_t)i, item);
+        Py_CLEAR(ne);
     }
     return list;
+fail:
+    Py_XDECREF(ne);
+    Py_DECREF(list);
+    return NULL;
 }
 
 static PyObject *gguf_tensor(PyObject *op, PyObject *arg)

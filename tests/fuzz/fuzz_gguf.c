@@ -3,7 +3,9 @@
  * written to a memfd and opened by path (the reader maps files); when it opens, every value,
  * string and tensor byte is read and every lookup is checked, so a bad pointer or length
  * shows up under AddressSanitizer. */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
