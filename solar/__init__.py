@@ -6,8 +6,10 @@
     big = solar.dus.depth_up_scale(m, 8)
 """
 from ._core import FormatError, SolarError, UnsupportedError
+from .gguf import GGUFValue, read_gguf, write_gguf
 from .model import Model, Session, load
 from . import dus
 
-__all__ = ["SolarError", "FormatError", "UnsupportedError", "Model", "Session", "load", "dus"]
+__all__ = ["SolarError", "FormatError", "UnsupportedError", "Model", "Session", "load", "dus",
+           "GGUFValue", "read_gguf", "write_gguf"]
 __version__ = "0.1.0"
