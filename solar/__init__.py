@@ -8,8 +8,9 @@
 from ._core import FormatError, SolarError, UnsupportedError
 from .gguf import GGUFValue, read_gguf, write_gguf
 from .model import Model, Session, load
+from .gguf_export import quantize
 from . import dus
 
 __all__ = ["SolarError", "FormatError", "UnsupportedError", "Model", "Session", "load", "dus",
-           "GGUFValue", "read_gguf", "write_gguf"]
+           "GGUFValue", "read_gguf", "write_gguf", "quantize"]
 __version__ = "0.1.0"

@@ -131,7 +131,8 @@ class Model:
         from .checkpoint import save_hf_folder
         path = os.fspath(path)
         if path.endswith(".gguf"):
-            raise NotImplementedError("saving GGUF is not available yet")
+            from .gguf_export import save_gguf
+            return save_gguf(self, path, dtype)
         if dtype is not None:
             raise NotImplementedError("dtype conversion on save is not available yet")
         dtypes = self.tensor_dtypes()
@@ -223,6 +224,20 @@ def _load_tokenizer(path: str):
     return Tokenizer.from_pretrained_dir(path)
 
 
+def _load_gguf_tokenizer(path: str):
+    try:
+        from .tokenizer import Tokenizer
+    except ImportError:
+        return None
+    from_gguf = getattr(Tokenizer, "from_gguf", None)
+    if from_gguf is None:
+        return None
+    try:
+        return from_gguf(path)
+    except (ValueError, KeyError):     # a GGUF without tokenizer metadata still runs from ids
+        return None
+
+
 def default_model_path() -> str:
     """Folder of the bundled default model."""
     return os.path.join(os.path.dirname(os.path.abspath(__file__)), "models", "solar-mini")
@@ -254,9 +269,12 @@ def load(path: str | os.PathLike | None = None, *, n_threads: int | None = None,
         dtype = str(dtype).lower()
         if dtype not in WEIGHT_DTYPES:
             raise ValueError(f"dtype must be one of {', '.join(WEIGHT_DTYPES)}, got {dtype!r}")
-    if not os.path.isdir(path):
-        raise ValueError(f"{path}: expected a Hugging Face model folder")
-    core = _core.Model.load_hf(path, n_threads or 0)
+    if os.path.isdir(path):
+        core = _core.Model.load_hf(path, n_threads or 0)
+        tokenizer = _load_tokenizer(path)
+    else:
+        core = _core.Model.load_gguf(path, n_threads or 0)
+        tokenizer = _load_gguf_tokenizer(path)
     if dtype is not None or not mmap:
         core.convert(dtype)
-    return Model(core, tokenizer=_load_tokenizer(path))
+    return Model(core, tokenizer=tokenizer)

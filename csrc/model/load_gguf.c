@@ -32,6 +32,7 @@ static sl_status read_sliding(const sl_gguf *g, const char *arch, sl_hparams *hp
 {
     int64_t window = 0, period = 0;
     SL_TRY(get_arch_int(g, arch, "attention.sliding_window", &window, false));
+    if (window > 0 && hp->arch == SL_ARCH_LLAMA) hp->arch = SL_ARCH_MISTRAL;   /* Mistral travels as "llama" */
     if (window <= 0 || !sl_arch_get(hp->arch)->sliding_window) return SL_OK;
     hp->sliding_window = window;
     SL_TRY(get_arch_int(g, arch, "attention.sliding_window_pattern", &period, false));
