@@ -145,7 +145,8 @@ static int claim(SamplerObject *self)
 /* logits -> contiguous float32 array of exactly V elements (new reference) or NULL. */
 static PyArrayObject *logits_array(SamplerObject *self, PyObject *obj)
 {
-    PyArrayObject *a = (PyArrayObject *)PyArray_FROMANY(obj, NPY_FLOAT32, 1, 1, NPY_ARRAY_IN_ARRAY);
+    PyArrayObject *a = (PyArrayObject *)PyArray_FROMANY(obj, NPY_FLOAT32, 1, 1,
+                                                        NPY_ARRAY_IN_ARRAY | NPY_ARRAY_FORCECAST);
     if (!a) return NULL;
     if (PyArray_DIM(a, 0) != self->s.n_vocab) {
         PyErr_Format(PyExc_ValueError, "logits must have %lld elements (the vocabulary), got %lld",
@@ -208,7 +209,16 @@ static PyObject *sampler_accept(PyObject *op, PyObject *arg)
         PyErr_SetString(PyExc_TypeError, "accept() takes a token id or a sequence of token ids, not bool");
         goto fail;
     }
-    a = (PyArrayObject *)PyArray_FROMANY(arg, NPY_INT64, 0, 1, NPY_ARRAY_IN_ARRAY);   /* safe casts only */
+    PyArrayObject *any = (PyArrayObject *)PyArray_FROM_O(arg);
+    if (!any) goto fail;
+    if (!PyArray_ISINTEGER(any) && PyArray_SIZE(any) > 0) {
+        PyErr_Format(PyExc_TypeError, "accept() takes integer token ids, got an array of %S", PyArray_DESCR(any));
+        Py_DECREF(any);
+        goto fail;
+    }
+    a = (PyArrayObject *)PyArray_FROMANY((PyObject *)any, NPY_INT64, 0, 1,
+                                         NPY_ARRAY_IN_ARRAY | (PyArray_SIZE(any) == 0 ? NPY_ARRAY_FORCECAST : 0));
+    Py_DECREF(any);
     if (!a) goto fail;
     npy_intp n = PyArray_SIZE(a);
     const int64_t *v = (const int64_t *)PyArray_DATA(a);
