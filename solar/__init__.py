@@ -5,6 +5,11 @@
     logits = m.forward(m.tokenizer.encode("Hello"))
 """
 from ._core import FormatError, SolarError, UnsupportedError
+from ._core import Sampler
+from .sampling import SamplingParams
+from .generation import GenerationResult
+from .chat import apply_chat_template
 
 __all__ = ["SolarError", "FormatError", "UnsupportedError"]
+__all__ += ["Sampler", "SamplingParams", "GenerationResult", "apply_chat_template"]
 __version__ = "0.1.0"

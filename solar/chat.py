@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, Mapping, Optional, Sequence, Tuple
 
 from .chat_templates import BUILTIN_FORMATS
-from . import chat_render
 
 __all__ = ["ChatConfig", "apply_chat_template", "load_chat_config", "chat_config_for", "end_of_turn"]
 
@@ -200,6 +199,7 @@ def apply_chat_template(messages: Sequence[Mapping[str, Any]], add_generation_pr
     tokenizer_config.json path or dict, a Model / Tokenizer, or a ChatConfig; default: SOLAR.
     Extra keyword arguments are passed to the template (e.g. enable_thinking=True).
     """
+    from . import chat_render                          # imports jinja2 only when a chat is rendered
     config = chat_config_for(tokenizer_config) if tokenizer_config is not None else ChatConfig()
     text = config.template(template, tools)
     values = {**config.template_kwargs(), **kwargs}

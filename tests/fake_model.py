@@ -127,7 +127,10 @@ class FakeModel:
             self.next_of.setdefault(a, b)
         self.config = {"arch": "llama", "n_vocab": V, "n_ctx_train": n_ctx_train, "bos_token_id": 1,
                        "eos_token_id": 2}
+        self.config.update(n_layers=1, n_embd=8, n_head=2, n_head_kv=1, head_dim=4, n_ff=16, rms_eps=1e-5,
+                           rope_theta=10000.0, sliding_window=None, tie_embeddings=False)
         self.n_layers = 1
+        self.weights = {"model.embed_tokens.weight": self.table, "model.context.weight": self.context}
         self.forward_calls = 0
         self.forwarded_tokens = 0
         self.interrupt_after = interrupt_after      # raise KeyboardInterrupt midway through call N
@@ -173,6 +176,11 @@ class FakeModel:
         return logits[-1:] if last_only else logits
 
 
-def make():
-    """Factory for the CLI's SOLAR_MODEL_FACTORY test hook."""
-    return FakeModel.scripted("안녕하세요 세계. Hello world.\n")
+def make(path=None):
+    """Factory for the CLI's SOLAR_MODEL_FACTORY test hook: a scripted model whose greedy reply is
+    "안녕하세요 세계. Hello world" (then EOS); path "random" gives an unscripted one."""
+    if path == "random":
+        return FakeModel(seed=1)
+    tok = FakeTokenizer()
+    script = [tok.piece_to_id(p) for p in ("안녕", "하세요", " 세계", ".", " ", "Hello", " world")]
+    return FakeModel(script=script + [tok.eos_id])
