@@ -230,3 +230,15 @@ def test_bad_inputs_raise():
     with pytest.raises(ValueError):
         _core.Sampler(0)
     assert s.history == []
+
+
+@pytest.mark.parametrize("scale,top_p", [(0.05, 0.9), (0.5, 0.99), (3.0, 0.5)])
+def test_top_p_without_top_k_on_a_large_flat_vocabulary(scale, top_p):
+    # the kept prefix spans from a few to thousands of tokens: exercises the lazily growing ranking
+    V = 5003
+    logits = (np.random.default_rng(5).standard_normal(V) * scale).astype(np.float32)
+    for min_p in (0.0, 0.01):
+        got = make(V, 1.0, 0, top_p, min_p).probs(logits)
+        want = ref.probs(logits, 1.0, 0, top_p, min_p)
+        assert (got > 0).sum() == (want > 0).sum()
+        assert_close(got, want, 1e-12, f"scale {scale} top_p {top_p} min_p {min_p}")

@@ -95,38 +95,62 @@ static sl_status argmax_work(const sl_sampler *s, int32_t *out)
     return SL_OK;
 }
 
+/* Candidates in s->cand[0..n): the top k (sorted) or every finite logit (id order). */
+static int64_t gather_candidates(sl_sampler *s, int *sorted)
+{
+    const sl_sampler_params *p = &s->params;
+    int64_t n = 0, V = s->n_vocab;
+    *sorted = p->top_k > 0 && p->top_k < V;
+    if (*sorted) return sl_select_top_k(s->work, V, p->top_k, s->cand);
+    for (int64_t i = 0; i < V; i++)
+        if (!(isinf(s->work[i]) && s->work[i] < 0)) s->cand[n++] = (sl_token_logit){s->work[i], (int32_t)i};
+    return n;
+}
+
+/* top-p over cand[0..n) (weights w = exp(l - lmax), total z over the pre-min-p set): the
+ * shortest rank prefix whose mass reaches top_p. Unsorted candidates are ranked lazily: the
+ * best k are selected (k growing 4x) until their mass reaches top_p, which gives the same
+ * prefix as a full sort at O(n log k) instead of O(n log n). */
+static int64_t keep_top_p(sl_sampler *s, int64_t n, int sorted, double lmax, double z)
+{
+    const double top_p = (double)s->params.top_p;
+    int64_t k = sorted ? n : (n < 256 ? n : 256);
+    for (;;) {
+        if (!sorted) sl_select_top_k_inplace(s->cand, n, k);
+        double cum = 0.0;
+        for (int64_t i = 0; i < k; i++) {
+            cum += exp((double)s->cand[i].logit - lmax) / z;
+            if (cum >= top_p) return i + 1;
+        }
+        if (k == n) return n;
+        k = k > n / 4 ? n : 4 * k;
+    }
+}
+
 /* Fill s->cand[0..n) with the kept set after top-k / min-p / top-p (on untempered logits)
  * and s->weight with exp((l - lmax) / T); returns the weights' sum in *total. */
 static sl_status build_kept(sl_sampler *s, int64_t *n_out, double *total)
 {
     const sl_sampler_params *p = &s->params;
-    int64_t n = 0, V = s->n_vocab;
-    int sorted = 0;
-    if (p->top_k > 0 && p->top_k < V) {
-        n = sl_select_top_k(s->work, V, p->top_k, s->cand);
-        sorted = 1;
-    } else {
-        for (int64_t i = 0; i < V; i++)
-            if (!(isinf(s->work[i]) && s->work[i] < 0)) s->cand[n++] = (sl_token_logit){s->work[i], (int32_t)i};
-    }
+    int sorted;
+    int64_t n = gather_candidates(s, &sorted);
     if (n == 0) return SL_FAIL(SL_ERR_ARG, "no token left to sample: every logit is -inf after bias and penalties");
     double lmax = s->cand[0].logit, z = 0.0;
     for (int64_t i = 1; i < n; i++) if (s->cand[i].logit > lmax) lmax = s->cand[i].logit;
-    for (int64_t i = 0; i < n; i++) z += exp((double)s->cand[i].logit - lmax);
+    if (p->min_p > 0.0f || p->top_p < 1.0f) {
+        for (int64_t i = 0; i < n; i++) {
+            s->weight[i] = exp((double)s->cand[i].logit - lmax);
+            z += s->weight[i];
+        }
+    }
     if (p->min_p > 0.0f) {              /* p_i >= min_p * p_max  <=>  exp(l_i - lmax) >= min_p */
         int64_t m = 0;
         for (int64_t i = 0; i < n; i++)
-            if (exp((double)s->cand[i].logit - lmax) >= (double)p->min_p) s->cand[m++] = s->cand[i];
+            if (s->weight[i] >= (double)p->min_p) s->cand[m++] = s->cand[i];
         n = m;
     }
-    if (p->top_p < 1.0f) {              /* min-p keeps a rank prefix, so cutting its prefix is exact */
-        if (!sorted) sl_select_sort(s->cand, n);
-        double cum = 0.0;
-        for (int64_t i = 0; i < n; i++) {
-            cum += exp((double)s->cand[i].logit - lmax) / z;
-            if (cum >= (double)p->top_p) { n = i + 1; break; }
-        }
-    }
+    if (p->top_p < 1.0f)                /* min-p keeps a rank prefix, so cutting its prefix is exact */
+        n = keep_top_p(s, n, sorted, lmax, z);
     double t = p->temperature, sum = 0.0;
     for (int64_t i = 0; i < n; i++) {
         s->weight[i] = exp(((double)s->cand[i].logit - lmax) / t);

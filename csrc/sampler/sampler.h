@@ -92,6 +92,8 @@ sl_status sl_sampler_apply_penalties(sl_sampler *s, const float *logits);
 /* The k best finite entries of logits (V) into out (room for k), sorted (descending logit,
  * ascending id); returns how many (fewer than k when fewer are finite). */
 int64_t sl_select_top_k(const float *logits, int64_t n_vocab, int64_t k, sl_token_logit *out);
+/* Move the k best of cand[0..n) to cand[0..k), sorted; the rest stays in cand[k..n). */
+void sl_select_top_k_inplace(sl_token_logit *cand, int64_t n, int64_t k);
 /* Sort cand[0..n) by descending logit, ascending id. */
 void sl_select_sort(sl_token_logit *cand, int64_t n);
 

@@ -59,3 +59,22 @@ int64_t sl_select_top_k(const float *logits, int64_t n_vocab, int64_t k, sl_toke
     sl_select_sort(out, n);
     return n;
 }
+
+void sl_select_top_k_inplace(sl_token_logit *cand, int64_t n, int64_t k)
+{
+    if (k >= n) {
+        sl_select_sort(cand, n);
+        return;
+    }
+    if (k <= 0) return;
+    for (int64_t j = k / 2; j-- > 0;) sift_down(cand, k, j);
+    for (int64_t i = k; i < n; i++) {
+        if (better(&cand[i], &cand[0])) {      /* swap, so cand stays a permutation */
+            sl_token_logit t = cand[0];
+            cand[0] = cand[i];
+            cand[i] = t;
+            sift_down(cand, k, 0);
+        }
+    }
+    sl_select_sort(cand, k);
+}
