@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+from functools import lru_cache
 from dataclasses import dataclass, field
 from typing import Any, Dict, Mapping, Optional, Sequence, Tuple
 
@@ -120,14 +121,28 @@ def chat_config_from_dict(config: Mapping, *, extra_templates: Optional[Mapping[
 def load_chat_config(path: "str | os.PathLike", *, arch: Optional[str] = None) -> ChatConfig:
     """Read a tokenizer folder (tokenizer_config.json, chat_template.jinja, additional_chat_templates/,
     special_tokens_map.json) or a tokenizer_config.json file. A missing folder is an error; a
-    folder without any of these files gives the built-in format."""
-    path = os.fspath(path)
+    folder without any of these files gives the built-in format. Results are cached until one of
+    the files changes; treat the returned ChatConfig as read-only."""
+    path = os.path.abspath(os.fspath(path))
     if os.path.isfile(path):
         folder, config_file = os.path.dirname(path), path
     elif os.path.isdir(path):
         folder, config_file = path, os.path.join(path, "tokenizer_config.json")
     else:
         raise FileNotFoundError(f"no tokenizer folder or tokenizer_config.json at {path}")
+    stamp = []
+    for name in (config_file, os.path.join(folder, "chat_template.jinja"),
+                 os.path.join(folder, "additional_chat_templates"), os.path.join(folder, "special_tokens_map.json")):
+        try:
+            st = os.stat(name)
+            stamp.append((st.st_mtime_ns, st.st_size))
+        except OSError:
+            stamp.append(None)
+    return _load_chat_config(folder, config_file, arch, tuple(stamp))
+
+
+@lru_cache(maxsize=16)
+def _load_chat_config(folder: str, config_file: str, arch: Optional[str], stamp: tuple) -> ChatConfig:
 
     def read_json(file):
         if not os.path.isfile(file):
