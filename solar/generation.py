@@ -172,11 +172,16 @@ def chat(model, messages, *, template: Optional[str] = None, template_kwargs: Op
                                         tokenizer_config=config, **(template_kwargs or {}))
     turn_tokens, turn_strings = chat_mod.end_of_turn(config, template)
     tok = _tokenizer(model)
-    turn_ids = []
+    turn_ids, turn_strings = [], list(turn_strings)
     for piece in turn_tokens:
-        tid = tok.piece_to_id(piece) if hasattr(tok, "piece_to_id") else None
+        try:
+            tid = tok.piece_to_id(piece)
+        except (AttributeError, KeyError, ValueError, TypeError):
+            tid = None
         if isinstance(tid, numbers.Integral) and 0 <= tid < int(model.n_vocab):
             turn_ids.append(int(tid))
+        else:                                     # not one token in this vocabulary: match its text
+            turn_strings.append(piece)
     bos = config.template_kwargs().get("bos_token")
     ids = prompt_ids(model, text, add_special=not (bos and text.startswith(bos)))
     user_stop = SamplingParams(stop=stop, max_tokens=None)
