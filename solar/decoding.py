@@ -78,17 +78,16 @@ class GenerationResult:
 # ---- session mirror --------------------------------------------------------------------
 
 def session_tokens(session) -> List[int]:
-    """The token list mirroring the session's cache, repaired to agree with session.n_past."""
+    """The live token list mirroring the session's cache, repaired to agree with session.n_past."""
     tokens = getattr(session, "tokens", None)
-    if tokens is None:
-        tokens = _TOKENS_FALLBACK.get(session) if _weakrefable(session) else None
+    if tokens is None and _weakrefable(session):
+        tokens = _TOKENS_FALLBACK.get(session)
+    if not isinstance(tokens, list):
+        tokens = list(tokens) if tokens is not None else []
     n_past = int(session.n_past)
-    if tokens is None:
-        tokens = []
-    tokens = list(tokens)
     if len(tokens) > n_past:
-        tokens = tokens[:n_past]
-    elif len(tokens) < n_past:                 # cache holds tokens we cannot name: drop them
+        del tokens[n_past:]
+    elif len(tokens) < n_past:                 # the cache holds tokens we cannot name: drop them
         session.truncate(len(tokens))
     _store_tokens(session, tokens)
     return tokens
@@ -103,6 +102,8 @@ def _weakrefable(obj) -> bool:
 
 
 def _store_tokens(session, tokens: List[int]) -> None:
+    if getattr(session, "tokens", None) is tokens:
+        return
     try:
         session.tokens = tokens
         return
@@ -117,16 +118,19 @@ def forward_into_session(model, session, ids: List[int]) -> np.ndarray:
 
     Whatever happens (including KeyboardInterrupt), session.tokens afterwards names exactly
     the n_past tokens the cache holds."""
-    before = session_tokens(session)
-    pending = before + list(ids)
+    tokens = session_tokens(session)
+    base = len(tokens)
     try:
         logits = model.forward(ids, session=session, last_only=True)
     finally:
         n_past = int(session.n_past)
-        if n_past > len(pending):
-            session.truncate(len(before))
-            n_past = len(before)
-        _store_tokens(session, pending[:n_past])
+        if n_past > base + len(ids):           # cannot happen with a sane session: resync to known
+            session.truncate(base)
+            n_past = base
+        if n_past >= base:
+            tokens.extend(int(t) for t in ids[: n_past - base])
+        else:
+            del tokens[n_past:]
     return np.asarray(logits)[-1]
 
 
@@ -140,7 +144,7 @@ def reuse_prefix(session, prompt: List[int]) -> int:
         n += 1
     if n < len(tokens):
         session.truncate(n)
-        _store_tokens(session, tokens[:n])
+        del tokens[n:]
     return n
 
 

@@ -204,6 +204,8 @@ def generate_batch(model, prompts, *, sessions=None, **kwargs) -> List[Generatio
         raise SamplingArgumentError("prompts must be a list of prompts (strings or token id lists)")
     if sessions is not None and len(sessions) != len(prompts):
         raise ValueError(f"got {len(sessions)} sessions for {len(prompts)} prompts")
+    if sessions is not None and len({id(x) for x in sessions}) != len(sessions):
+        raise ValueError("each prompt needs its own session (the same session appears twice)")
     params = _params(kwargs)
     seqs = [_start(model, prompt_ids(model, p), params, sessions[i] if sessions is not None else None)
             for i, p in enumerate(prompts)]

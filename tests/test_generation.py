@@ -261,6 +261,11 @@ def test_bad_prompts_and_keywords():
         gen.generate_batch(m, ["a"], temprature=1.0)
     with pytest.raises(ValueError):
         gen.generate_batch(m, ["a"], stream=True)
+    s = m.new_session(n_ctx=32)
+    with pytest.raises(ValueError, match="own session"):
+        gen.generate_batch(m, ["a", "b"], sessions=[s, s])
+    r = gen.generate_batch(m, ["a", "b"], sessions=[s, m.new_session(n_ctx=32)], max_tokens=3, temperature=0)
+    assert s.tokens == s.kv and r[0].tokens == gen.generate(m, "a", max_tokens=3, temperature=0).tokens
     assert gen.generate(m, "", max_tokens=1).timings.prompt_tokens == 1       # empty text: BOS alone
 
 
