@@ -238,10 +238,6 @@ class Sequence:
     def done(self) -> bool:
         return self.finish_reason is not None
 
-    @property
-    def output_text(self) -> str:
-        return self.text.text
-
     def next_input(self) -> List[int]:
         return self._input
 
@@ -286,7 +282,7 @@ class Sequence:
     def _finish(self, reason: str) -> str:
         self.finish_reason = reason
         self._input = []
-        if self.decoder is None:
+        if self.decoder is None or not self.tokens:      # nothing generated: drop the priming context
             return ""
         out = self.text.add(self.decoder.flush())
         if self.text.stopped:

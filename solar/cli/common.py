@@ -14,7 +14,7 @@ from typing import Any, Dict, Optional
 
 from .. import _core
 
-EXPECTED_ERRORS = (OSError, ValueError, TypeError, _core.SolarError, LookupError)
+EXPECTED_ERRORS = (OSError, ValueError, _core.SolarError)
 
 
 class CliError(ValueError):
