@@ -127,10 +127,8 @@ def forward_into_session(model, session, ids: List[int]) -> np.ndarray:
         if n_past > base + len(ids):           # cannot happen with a sane session: resync to known
             session.truncate(base)
             n_past = base
-        if n_past >= base:
-            tokens.extend(int(t) for t in ids[: n_past - base])
-        else:
-            del tokens[n_past:]
+        del tokens[min(base, n_past):]         # rebuild the tail (the model may have appended it too)
+        tokens.extend(int(t) for t in ids[: max(0, n_past - base)])
     return np.asarray(logits)[-1]
 
 
