@@ -6,8 +6,9 @@
 #include "runtime/runtime.h"
 
 static const sl_py_add_fn ADDERS[] = {
-    sl_py_add_tensor_file,
     sl_py_add_model,
+    sl_py_add_surgery,
+    sl_py_add_pretok,
     sl_py_add_sampler,
 };
 
