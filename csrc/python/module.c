@@ -9,6 +9,7 @@ static const sl_py_add_fn ADDERS[] = {
     sl_py_add_model,
     sl_py_add_surgery,
     sl_py_add_pretok,
+    sl_py_add_gguf,
     sl_py_add_sampler,
 };
 
