@@ -26,6 +26,14 @@ def _dtype_name(arr) -> str:
     return "bf16" if dt == np.uint16 else {"float32": "f32", "float16": "f16"}.get(dt.name, dt.name)
 
 
+def _kv_dtype(model) -> np.dtype:
+    """The KV cache's element type, read from a one-token session (f32 if the model cannot say)."""
+    try:
+        return np.asarray(model.new_session(n_ctx=1).k_cache).dtype
+    except (AttributeError, TypeError, ValueError, MemoryError):   # no cache views: assume f32
+        return np.dtype(np.float32)
+
+
 def describe(model) -> dict:
     """The facts `info` prints, as a plain dict."""
     config = dict(getattr(model, "config", None) or {})
@@ -40,9 +48,12 @@ def describe(model) -> dict:
              "hf_class": ((getattr(model, "hf_config", None) or {}).get("architectures") or [None])[0]}
     facts.update({key: config.get(key) for key, _ in SHAPE_KEYS if key in config})
     L, hkv, dh = config.get("n_layers"), config.get("n_head_kv"), config.get("head_dim")
-    kv_per_token = 2 * L * hkv * dh * 4 if all(isinstance(v, int) for v in (L, hkv, dh)) else None
+    kv_dtype = _kv_dtype(model)
+    kv_per_token = (2 * L * hkv * dh * kv_dtype.itemsize
+                    if all(isinstance(v, int) for v in (L, hkv, dh)) else None)
     facts.update({"tensors": len(weights), "parameters": n_params, "weight_bytes": n_bytes,
-                  "dtypes": dict(sorted(dtypes.items())), "kv_bytes_per_token_f32": kv_per_token})
+                  "dtypes": dict(sorted(dtypes.items())), "kv_dtype": _dtype_name(np.empty(0, kv_dtype)),
+                  "kv_bytes_per_token": kv_per_token})
     tok = getattr(model, "tokenizer", None)
     if tok is not None:
         facts["tokenizer_vocab"] = getattr(tok, "vocab_size", None)
@@ -68,14 +79,15 @@ def main(args) -> int:
     print(f"{'architecture':<16} {arch}")
     for key, label in SHAPE_KEYS:
         if facts.get(key) is not None:
-            print(f"{label:<16} {facts[key]}")
+            value = facts[key]
+            print(f"{label:<16} {value:.6g}" if isinstance(value, float) else f"{label:<16} {value}")
     print(f"{'parameters':<16} {_human(facts['parameters'], '')} in {facts['tensors']} tensors")
     print(f"{'dtypes':<16} " + ", ".join(f"{k}: {v}" for k, v in facts["dtypes"].items()))
     print(f"{'weights':<16} {_human(facts['weight_bytes'])}")
-    if facts.get("kv_bytes_per_token_f32"):
-        per = facts["kv_bytes_per_token_f32"]
-        n_ctx = facts.get("n_ctx_train") or 4096
-        print(f"{'KV cache (f32)':<16} {_human(per)} per token, {_human(per * n_ctx)} at {n_ctx} tokens")
+    if facts.get("kv_bytes_per_token"):
+        per, n_ctx = facts["kv_bytes_per_token"], facts.get("n_ctx_train") or 4096
+        label = f"KV cache ({facts['kv_dtype']})"
+        print(f"{label:<16} {_human(per)} per token, {_human(per * n_ctx)} at {n_ctx} tokens")
     if "tokenizer_vocab" in facts:
         print(f"{'tokenizer':<16} {facts['tokenizer_vocab']} tokens, bos {facts['bos_id']}, eos {facts['eos_id']}")
     return 0
