@@ -46,5 +46,6 @@ int sl_py_add_model(PyObject *module, sl_py_state *st);
 int sl_py_add_surgery(PyObject *module, sl_py_state *st);
 int sl_py_add_pretok(PyObject *module, sl_py_state *st);
 int sl_py_add_gguf(PyObject *module, sl_py_state *st);
+int sl_py_add_sampler(PyObject *module, sl_py_state *st);
 
 #endif /* SL_PY_COMMON_H */
