@@ -57,6 +57,36 @@ class Session:
     def __repr__(self) -> str:
         return f"<solar.Session n_past={self.n_past} n_ctx={self.n_ctx}>"
 
+    # ---- prompt caching -------------------------------------------------------------------
+
+    @staticmethod
+    def _fingerprint_of(model: "Model") -> dict:
+        c = model.config
+        return {k: c[k] for k in ("arch", "n_layers", "n_embd", "n_head", "n_head_kv", "head_dim", "n_vocab")}
+
+    def _fingerprint(self) -> dict:
+        return self._fingerprint_of(self.model)
+
+    def save(self, path: str | os.PathLike) -> str:
+        """Write the cached tokens and their keys/values (atomic: temp file + rename)."""
+        from .session_io import save_session
+        n = self.n_past
+        return save_session(path, self._fingerprint(), self.n_ctx, self.tokens[:n],
+                            self._core.k_cache[:, :n], self._core.v_cache[:, :n])
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, model: "Model", n_ctx: int | None = None) -> "Session":
+        """Restore a saved session for ``model`` (validated: the file must match the model)."""
+        from .session_io import load_session
+        header, k, v = load_session(path)
+        if header["model"] != cls._fingerprint_of(model):
+            raise _core.FormatError(f"{path}: the session was saved for another model ({header['model']})")
+        n = len(header["tokens"])
+        s = cls(model, max(n_ctx or header["n_ctx"], n))
+        s._core._restore(k, v)
+        s.tokens = list(header["tokens"])
+        return s
+
 
 def _readonly(a: np.ndarray) -> np.ndarray:
     a.flags.writeable = False
@@ -143,6 +173,27 @@ class Model:
         save_hf_folder(path, self.hf_config, tensors, max_shard_bytes=max_shard_bytes,
                        copy_files=_tokenizer_files(self.files_from))
         return path
+
+    # ---- generation (see solar.generation) --------------------------------------------------
+
+    def generate(self, prompt, **kwargs):
+        """Generate text from a prompt (str or ids); ``stream=True`` for an iterator of pieces."""
+        from . import generation
+        return generation.generate(self, prompt, **kwargs)
+
+    def chat(self, messages, **kwargs):
+        """Apply the chat template, generate, stop at the end of the assistant's turn."""
+        from . import generation
+        return generation.chat(self, messages, **kwargs)
+
+    def generate_batch(self, prompts, **kwargs):
+        """Several prompts decoded together; each result equals generating it alone."""
+        from . import generation
+        return generation.generate_batch(self, prompts, **kwargs)
+
+    def apply_chat_template(self, messages, add_generation_prompt: bool = True, **kwargs) -> str:
+        from . import generation
+        return generation.apply_chat_template(self, messages, add_generation_prompt=add_generation_prompt, **kwargs)
 
     # ---- running -----------------------------------------------------------------------
 
