@@ -100,6 +100,7 @@ SL_INLINE void row_q45k(const int is_q5, const int TT, int64_t nb, const uint8_t
                 __m256i pa = _mm256_madd_epi16(_mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)xq)), sa);
                 __m256i pb = _mm256_madd_epi16(_mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *)(xq + 32))), sb);
                 sumi[t] = _mm256_add_epi32(sumi[t], _mm256_add_epi32(pa, pb));
+                SL_KEEP(sumi[t]);
             }
         }
         SL_UNROLL
@@ -159,6 +160,7 @@ SL_INLINE void row_q6k(const int TT, int64_t nb, const uint8_t *w, const uint8_t
                     const int8_t *xq = xblock(x, xs, t, b)->qs + 128 * c + 32 * k;
                     __m256i p = _mm256_maddubs_epi16(q[k], _mm256_loadu_si256((const __m256i *)xq));
                     sumi[t] = _mm256_add_epi32(sumi[t], _mm256_madd_epi16(p, sk));
+                    SL_KEEP(sumi[t]);
                 }
             }
         }

@@ -9,6 +9,9 @@
 #define SL_INLINE static inline __attribute__((always_inline))
 /* Fully unroll the short loops over tile rows / tokens so their accumulators live in registers. */
 #define SL_UNROLL _Pragma("GCC unroll 16")
+/* Make the compiler keep v in a register as computed here: stops it from re-associating long
+ * integer add chains into trees whose many live partial sums spill to the stack. */
+#define SL_KEEP(v) __asm__("" : "+x"(v))
 
 /* Sum of the 8 lanes, in a fixed order (so every tile shape gives the same bits). */
 SL_INLINE float sl_hsum8(__m256 v)
