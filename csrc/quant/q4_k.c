@@ -1,7 +1,7 @@
 /* q4_k.c — GGUF q4_K: 256-element super-blocks of 8 sub-blocks x 32 four-bit values, each
  * sub-block with a 6-bit scale and min under two f16 super-scales: x = d*sc*q - dmin*m.
- * Reference quantizer (ggml's algorithm, see kquant.c), dequantizer, and the scalar
- * q4_K x q8_K gemm. */
+ * Reference quantizer (ggml's algorithm, see kquant.c), dequantizer, and the unpacking used
+ * by the scalar q4_K x q8_K gemm. */
 #include "kernels/fp16.h"
 #include "quant/quant.h"
 
@@ -39,49 +39,23 @@ void sl_quant_to_float_q4_k(int64_t n, const void *src, float *dst)
     }
 }
 
-/* Sum over the 8 sub-blocks of min * (sum of the activations in the sub-block). */
-static int32_t min_dot(const uint8_t scales[12], const int16_t bsums[16])
+void sl_kq_unpack_q4_k(const void *block, sl_kq_unpacked *u)
 {
-    int32_t s = 0;
+    const sl_block_q4_k *x = block;
+    u->d = sl_f16_to_f32(x->d);
+    u->dmin = sl_f16_to_f32(x->dmin);
     for (int j = 0; j < 8; j++) {
         uint8_t sc, m;
-        sl_kq_scale_min(j, scales, &sc, &m);
-        s += (int32_t)m * (bsums[2 * j] + bsums[2 * j + 1]);
+        sl_kq_scale_min(j, x->scales, &sc, &m);
+        u->sc[2 * j] = u->sc[2 * j + 1] = sc;
+        u->m[2 * j] = u->m[2 * j + 1] = m;
+        const uint8_t *q = x->qs + 32 * (j / 2);
+        for (int l = 0; l < 32; l++) u->q[32 * j + l] = (int8_t)((q[l] >> (4 * (j & 1))) & 0xF);
     }
-    return s;
-}
-
-static float dot_q4_k_q8_k(int64_t nb, const sl_block_q4_k *w, const sl_block_q8_k *x)
-{
-    float sum = 0.0f;
-    for (int64_t b = 0; b < nb; b++) {
-        int32_t isum = 0;
-        for (int j = 0; j < 8; j++) {
-            uint8_t sc, m;
-            sl_kq_scale_min(j, w[b].scales, &sc, &m);
-            const uint8_t *q = w[b].qs + 32 * (j / 2);
-            const int8_t *a = x[b].qs + 32 * j;
-            const int shift = 4 * (j & 1);
-            int32_t s = 0;
-            for (int l = 0; l < 32; l++) s += ((q[l] >> shift) & 0xF) * a[l];
-            isum += (int32_t)sc * s;
-        }
-        const float dx = x[b].d;
-        sum += sl_f16_to_f32(w[b].d) * dx * (float)isum
-             - sl_f16_to_f32(w[b].dmin) * dx * (float)min_dot(w[b].scales, x[b].bsums);
-    }
-    return sum;
 }
 
 void sl_quant_gemm_q4_k_ref(int64_t K, const void *w, size_t w_stride, const void *x, size_t x_stride,
                             int64_t T, float *y, int64_t ldy, int64_t r0, int64_t r1)
 {
-    const int64_t nb = K / SL_QK_K;
-    for (int64_t r = r0; r < r1; r++) {
-        const sl_block_q4_k *wr = (const sl_block_q4_k *)((const char *)w + (size_t)r * w_stride);
-        for (int64_t t = 0; t < T; t++) {
-            const sl_block_q8_k *xt = (const sl_block_q8_k *)((const char *)x + (size_t)t * x_stride);
-            y[t * ldy + r] = dot_q4_k_q8_k(nb, wr, xt);
-        }
-    }
+    sl_kq_gemm_ref(sl_kq_unpack_q4_k, sizeof(sl_block_q4_k), K, w, w_stride, x, x_stride, T, y, ldy, r0, r1);
 }

@@ -1,6 +1,6 @@
 /* q5_k.c — GGUF q5_K: as q4_K with a fifth bit per value in qh: x = d*sc*q - dmin*m, q in
- * [0, 31]. Reference quantizer (ggml's algorithm, see kquant.c), dequantizer, and the scalar
- * q5_K x q8_K gemm. */
+ * [0, 31]. Reference quantizer (ggml's algorithm, see kquant.c), dequantizer, and the
+ * unpacking used by the scalar q5_K x q8_K gemm. */
 #include "kernels/fp16.h"
 #include "quant/quant.h"
 
@@ -51,35 +51,26 @@ void sl_quant_to_float_q5_k(int64_t n, const void *src, float *dst)
     }
 }
 
-static float dot_q5_k_q8_k(int64_t nb, const sl_block_q5_k *w, const sl_block_q8_k *x)
+void sl_kq_unpack_q5_k(const void *block, sl_kq_unpacked *u)
 {
-    float sum = 0.0f;
-    for (int64_t b = 0; b < nb; b++) {
-        int32_t isum = 0, msum = 0;
-        for (int j = 0; j < 8; j++) {
-            uint8_t sc, m;
-            sl_kq_scale_min(j, w[b].scales, &sc, &m);
-            const int8_t *a = x[b].qs + 32 * j;
-            int32_t s = 0;
-            for (int l = 0; l < 32; l++) s += q5_value(&w[b], j / 2, 32 * (j & 1) + l) * a[l];
-            isum += (int32_t)sc * s;
-            msum += (int32_t)m * (x[b].bsums[2 * j] + x[b].bsums[2 * j + 1]);
-        }
-        const float dx = x[b].d;
-        sum += sl_f16_to_f32(w[b].d) * dx * (float)isum - sl_f16_to_f32(w[b].dmin) * dx * (float)msum;
+    const sl_block_q5_k *x = block;
+    u->d = sl_f16_to_f32(x->d);
+    u->dmin = sl_f16_to_f32(x->dmin);
+    for (int j = 0; j < 8; j++) {
+        uint8_t sc, m;
+        sl_kq_scale_min(j, x->scales, &sc, &m);
+        u->sc[2 * j] = u->sc[2 * j + 1] = sc;
+        u->m[2 * j] = u->m[2 * j + 1] = m;
     }
-    return sum;
+    for (int c = 0; c < 4; c++)
+        for (int l = 0; l < 32; l++) {
+            u->q[64 * c + l] = (int8_t)((x->qs[32 * c + l] & 0xF) | (((x->qh[l] >> (2 * c)) & 1) << 4));
+            u->q[64 * c + 32 + l] = (int8_t)((x->qs[32 * c + l] >> 4) | (((x->qh[l] >> (2 * c + 1)) & 1) << 4));
+        }
 }
 
 void sl_quant_gemm_q5_k_ref(int64_t K, const void *w, size_t w_stride, const void *x, size_t x_stride,
                             int64_t T, float *y, int64_t ldy, int64_t r0, int64_t r1)
 {
-    const int64_t nb = K / SL_QK_K;
-    for (int64_t r = r0; r < r1; r++) {
-        const sl_block_q5_k *wr = (const sl_block_q5_k *)((const char *)w + (size_t)r * w_stride);
-        for (int64_t t = 0; t < T; t++) {
-            const sl_block_q8_k *xt = (const sl_block_q8_k *)((const char *)x + (size_t)t * x_stride);
-            y[t * ldy + r] = dot_q5_k_q8_k(nb, wr, xt);
-        }
-    }
+    sl_kq_gemm_ref(sl_kq_unpack_q5_k, sizeof(sl_block_q5_k), K, w, w_stride, x, x_stride, T, y, ldy, r0, r1);
 }

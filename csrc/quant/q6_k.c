@@ -1,6 +1,7 @@
 /* q6_k.c — GGUF q6_K: 256-element super-blocks of 16 sub-blocks x 16 six-bit values with int8
  * scales under one f16 super-scale: x = d*sc*(q-32). Reference quantizer (ggml's algorithm, see
- * kquant.c), dequantizer, and the scalar q6_K x q8_K gemm. */
+ * kquant.c), dequantizer, and the unpacking
+ * used by the scalar q6_K x q8_K gemm. */
 #include <math.h>
 
 #include "kernels/fp16.h"
@@ -78,30 +79,29 @@ void sl_quant_to_float_q6_k(int64_t n, const void *src, float *dst)
     }
 }
 
-static float dot_q6_k_q8_k(int64_t nb, const sl_block_q6_k *w, const sl_block_q8_k *x)
+void sl_kq_unpack_q6_k(const void *block, sl_kq_unpacked *u)
 {
-    float sum = 0.0f;
-    for (int64_t b = 0; b < nb; b++) {
-        int32_t isum = 0;
-        for (int j = 0; j < 16; j++) {
-            int32_t s = 0;
-            for (int i = 0; i < 16; i++) s += (q6_value(&w[b], 16 * j + i) - 32) * x[b].qs[16 * j + i];
-            isum += (int32_t)w[b].scales[j] * s;
-        }
-        sum += sl_f16_to_f32(w[b].d) * x[b].d * (float)isum;
+    const sl_block_q6_k *x = block;
+    u->d = sl_f16_to_f32(x->d);
+    u->dmin = 0.0f;
+    for (int g = 0; g < 16; g++) {
+        u->sc[g] = x->scales[g];
+        u->m[g] = 0;
     }
-    return sum;
+    for (int c = 0; c < 2; c++) {
+        const uint8_t *ql = x->ql + 64 * c, *qh = x->qh + 32 * c;
+        int8_t *q = u->q + 128 * c;
+        for (int l = 0; l < 32; l++) {
+            q[l] = (int8_t)(((ql[l] & 0xF) | ((qh[l] & 3) << 4)) - 32);
+            q[l + 32] = (int8_t)(((ql[l + 32] & 0xF) | (((qh[l] >> 2) & 3) << 4)) - 32);
+            q[l + 64] = (int8_t)(((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32);
+            q[l + 96] = (int8_t)(((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32);
+        }
+    }
 }
 
 void sl_quant_gemm_q6_k_ref(int64_t K, const void *w, size_t w_stride, const void *x, size_t x_stride,
                             int64_t T, float *y, int64_t ldy, int64_t r0, int64_t r1)
 {
-    const int64_t nb = K / SL_QK_K;
-    for (int64_t r = r0; r < r1; r++) {
-        const sl_block_q6_k *wr = (const sl_block_q6_k *)((const char *)w + (size_t)r * w_stride);
-        for (int64_t t = 0; t < T; t++) {
-            const sl_block_q8_k *xt = (const sl_block_q8_k *)((const char *)x + (size_t)t * x_stride);
-            y[t * ldy + r] = dot_q6_k_q8_k(nb, wr, xt);
-        }
-    }
+    sl_kq_gemm_ref(sl_kq_unpack_q6_k, sizeof(sl_block_q6_k), K, w, w_stride, x, x_stride, T, y, ldy, r0, r1);
 }

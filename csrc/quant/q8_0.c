@@ -33,27 +33,22 @@ void sl_quant_to_float_q8_0(int64_t n, const void *src, float *dst)
     }
 }
 
-/* One weight row against one activation row, both nb blocks of q8_0. */
-static float dot_q8_0_q8_0(int64_t nb, const sl_block_q8_0 *w, const sl_block_q8_0 *x)
-{
-    float sum = 0.0f;
-    for (int64_t b = 0; b < nb; b++) {
-        int32_t si = 0;
-        for (int j = 0; j < SL_QK; j++) si += (int32_t)w[b].qs[j] * x[b].qs[j];
-        sum += (float)si * (sl_f16_to_f32(w[b].d) * sl_f16_to_f32(x[b].d));
-    }
-    return sum;
-}
-
+/* Scalar reference: y[t][r] = sum over blocks of isum * (dw * dx), in block order. */
 void sl_quant_gemm_q8_0_ref(int64_t K, const void *w, size_t w_stride, const void *x, size_t x_stride,
                             int64_t T, float *y, int64_t ldy, int64_t r0, int64_t r1)
 {
     const int64_t nb = K / SL_QK;
     for (int64_t r = r0; r < r1; r++) {
         const sl_block_q8_0 *wr = (const sl_block_q8_0 *)((const char *)w + (size_t)r * w_stride);
-        for (int64_t t = 0; t < T; t++) {
-            const sl_block_q8_0 *xt = (const sl_block_q8_0 *)((const char *)x + (size_t)t * x_stride);
-            y[t * ldy + r] = dot_q8_0_q8_0(nb, wr, xt);
+        for (int64_t t = 0; t < T; t++) y[t * ldy + r] = 0.0f;
+        for (int64_t b = 0; b < nb; b++) {
+            const float dw = sl_f16_to_f32(wr[b].d);
+            for (int64_t t = 0; t < T; t++) {
+                const sl_block_q8_0 *xb = (const sl_block_q8_0 *)((const char *)x + (size_t)t * x_stride) + b;
+                int32_t si = 0;
+                for (int j = 0; j < SL_QK; j++) si += wr[b].qs[j] * xb->qs[j];
+                y[t * ldy + r] += (float)si * (dw * sl_f16_to_f32(xb->d));
+            }
         }
     }
 }

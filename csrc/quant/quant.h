@@ -117,6 +117,21 @@ void sl_kq_pack_scale_min(const uint8_t ls[8], const uint8_t lm[8], uint8_t out[
 void sl_kq_quantize_4_5(const float *x, int nmax, float rmin, float rdelta, int nstep, sl_half *d,
                         sl_half *dmin, uint8_t scales[12], uint8_t L[SL_QK_K]);
 
+/* A k-quant super-block unpacked for the scalar reference dot product. */
+typedef struct sl_kq_unpacked {
+    int8_t q[SL_QK_K];         /* values (q6_K: minus 32) */
+    int16_t sc[16], m[16];     /* scale and min of each group of 16 values (q6_K: no mins) */
+    float d, dmin;
+} sl_kq_unpacked;
+typedef void (*sl_kq_unpack_fn)(const void *block, sl_kq_unpacked *u);
+void sl_kq_unpack_q4_k(const void *block, sl_kq_unpacked *u);
+void sl_kq_unpack_q5_k(const void *block, sl_kq_unpacked *u);
+void sl_kq_unpack_q6_k(const void *block, sl_kq_unpacked *u);
+/* The k-quant reference gemm (kquant_gemm.c): y = sum over super-blocks of
+ * d*dx*sum_g(sc_g * q.x) - dmin*dx*sum_g(m_g * bsum_g). */
+void sl_kq_gemm_ref(sl_kq_unpack_fn unpack, size_t block_bytes, int64_t K, const void *w, size_t w_stride,
+                    const void *x, size_t x_stride, int64_t T, float *y, int64_t ldy, int64_t r0, int64_t r1);
+
 /* ---- scalar reference gemm kernels (the contract of sl_gemm_fn in kernels.h) ---- */
 void sl_quant_gemm_q8_0_ref(int64_t K, const void *w, size_t w_stride, const void *x, size_t x_stride,
                             int64_t T, float *y, int64_t ldy, int64_t r0, int64_t r1);
