@@ -163,6 +163,21 @@ def test_quantize_bytes_equal_llama_cpp(qtype, kind):
     assert_bytes_equal(quant.quantize(a, qtype), ggml_quantize(a, qtype), f"{qtype} {kind} vs ggml")
 
 
+@pytest.mark.skipif(GGML is None or not hasattr(GGML, "quantize_row_q8_K_ref"),
+                    reason="llama-cpp-python (ggml) not installed")
+def test_q8_k_bytes_equal_llama_cpp():
+    """The k-quant activation type: ggml's quantize_row_q8_K_ref (all-zero blocks excluded: ggml
+    leaves their group sums uninitialised, we write zeros)."""
+    fn = GGML.quantize_row_q8_K_ref
+    fn.restype = None
+    fn.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64]
+    a = np.ascontiguousarray(np.concatenate([random_rows(256, rows=16), adversarial_rows(256)[1:]]))
+    ref = np.zeros((a.shape[0], quant.row_bytes("q8_k", a.shape[1])), dtype=np.uint8)
+    for r in range(a.shape[0]):
+        fn(a[r].ctypes.data, ref[r].ctypes.data, a.shape[1])
+    assert_bytes_equal(quant.quantize(a, "q8_k"), ref, "q8_k vs ggml")
+
+
 # ---- argument checking ----------------------------------------------------------------------
 
 @pytest.mark.parametrize("qtype", WEIGHT_TYPES + ["q8_k"])
