@@ -24,17 +24,20 @@ SL_INLINE __m256i bcast16_mask(int j)
     return _mm256_set1_epi16((short)((2 * j) | ((2 * j + 1) << 8)));
 }
 
-/* q4_K / q5_K 6-bit scales and mins of a scales[12] array, as int16 vectors. */
+/* q4_K / q5_K 6-bit scales and mins of a scales[12] array, as int16 vectors. Reads 16 bytes from
+ * s12 (the 4 after the scales are the next field of the same block). With u0..u2 the scales'
+ * little-endian words: scales 0-3 = u0 & 0x3f.., mins 0-3 = u1 & 0x3f.., scales 4-7 =
+ * (u2 & 0x0f..) | ((u0 >> 6) & 0x03..) << 4, mins 4-7 = ((u2 >> 4) & 0x0f..) | ((u1 >> 6) & 0x03..) << 4. */
 SL_INLINE void unpack_scale_min(const uint8_t *s12, qk_row *row)
 {
-    uint32_t u[3];
-    memcpy(u, s12, 12);
-    const uint32_t sc_lo = u[0] & 0x3f3f3f3fu, m_lo = u[1] & 0x3f3f3f3fu;
-    const uint32_t sc_hi = (u[2] & 0x0f0f0f0fu) | (((u[0] >> 6) & 0x03030303u) << 4);
-    const uint32_t m_hi = ((u[2] >> 4) & 0x0f0f0f0fu) | (((u[1] >> 6) & 0x03030303u) << 4);
-    const __m256i v = _mm256_cvtepu8_epi16(_mm_set_epi32((int)m_hi, (int)m_lo, (int)sc_hi, (int)sc_lo));
-    row->mins8 = _mm256_extracti128_si256(v, 1);
-    row->sc16 = _mm256_permute2x128_si256(v, v, 0x00);
+    const __m128i v = _mm_loadu_si128((const __m128i *)s12);
+    const __m128i lo = _mm_and_si128(v, _mm_set1_epi8(0x3f));
+    const __m128i u2 = _mm_srlv_epi32(_mm_shuffle_epi32(v, _MM_SHUFFLE(2, 2, 2, 2)), _mm_setr_epi32(0, 4, 0, 0));
+    const __m128i top = _mm_slli_epi32(_mm_and_si128(_mm_srli_epi32(v, 6), _mm_set1_epi8(0x03)), 4);
+    const __m128i hi = _mm_or_si128(_mm_and_si128(u2, _mm_set1_epi8(0x0f)), top);
+    const __m256i w = _mm256_cvtepu8_epi16(_mm_unpacklo_epi32(lo, hi));   /* sc0..7 | m0..7 */
+    row->mins8 = _mm256_extracti128_si256(w, 1);
+    row->sc16 = _mm256_permute2x128_si256(w, w, 0x00);
 }
 
 SL_INLINE const sl_block_q8_k *xblock(const uint8_t *x, size_t xs, int t, int64_t b)
