@@ -298,6 +298,20 @@ def test_isa_gemm_matches_generic(isa, qtype):
 
 
 @pytest.mark.parametrize("isa", [i for i in ISAS if i != "generic"])
+@pytest.mark.parametrize("qtype", WEIGHT_TYPES)
+def test_isa_gemm_long_rows(isa, qtype):
+    """K beyond one kernel chunk (1024 blocks of 32, 128 super-blocks): partial sums carried over."""
+    if isa not in available_isas():
+        pytest.skip(f"CPU lacks {isa}")
+    N, K, T = 9, 129 * 256, 2
+    wq, x = gemm_operands(qtype, N, K, T, seed=5)
+    ref, bound = numpy_gemm(qtype, wq, N, K, x)
+    want = _core._qgemm(qtype, wq, N, K, x, "generic")
+    assert_gemm_close(want, ref, bound, f"{qtype} generic K={K}")
+    assert_gemm_close(_core._qgemm(qtype, wq, N, K, x, isa), want.astype(np.float64), bound, f"{qtype} {isa} K={K}")
+
+
+@pytest.mark.parametrize("isa", [i for i in ISAS if i != "generic"])
 @pytest.mark.parametrize("qtype", WEIGHT_TYPES + ["q8_k"])
 def test_isa_codecs_match_generic(isa, qtype):
     if isa not in available_isas():

@@ -10,7 +10,14 @@
 #include "quant/quant.h"
 #include "quant/simd_x86.h"
 
-#define SL_QK_TT 4     /* tokens per tile */
+#define SL_QK_TT 4       /* tokens per tile */
+#define SL_QK_NBMAX 128  /* super-blocks per K chunk (size of the per-token table) */
+
+/* Per-token activation data of one K chunk, shared by all weight rows: the q8_K group sums added
+ * in pairs, i.e. the sums over the 8 sub-blocks of 32 that q4_K / q5_K mins multiply. */
+typedef struct qk_xtab {
+    int16_t bs8[SL_QK_TT][SL_QK_NBMAX][8];
+} qk_xtab;
 
 typedef struct qk_row {   /* one weight row's super-block, unpacked for the dot products */
     __m256i sc16;         /* q4_K/q5_K: 8 scales as int16 in both 128-bit halves; q6_K: 16 scales */
@@ -46,10 +53,9 @@ SL_INLINE const sl_block_q8_k *xblock(const uint8_t *x, size_t xs, int t, int64_
 }
 
 /* Minus dmin*dx*sum(min_j * bsum_j) folded into acc: the q4_K / q5_K min term of one super-block. */
-SL_INLINE __m256 apply_mins(__m256 acc, const qk_row *row, const sl_block_q8_k *xb)
+SL_INLINE __m256 apply_mins(__m256 acc, const qk_row *row, const sl_block_q8_k *xb, const int16_t *bs8)
 {
-    const __m128i bs = _mm_hadd_epi16(_mm_loadu_si128((const __m128i *)xb->bsums),
-                                      _mm_loadu_si128((const __m128i *)(xb->bsums + 8)));
+    const __m128i bs = _mm_loadu_si128((const __m128i *)bs8);
     const __m128 m = _mm_cvtepi32_ps(_mm_madd_epi16(row->mins8, bs));
     return _mm256_fnmadd_ps(_mm256_insertf128_ps(_mm256_setzero_ps(), m, 0), _mm256_set1_ps(row->dmin * xb->d), acc);
 }
@@ -71,7 +77,7 @@ SL_INLINE void chunk_values(const int is_q5, const uint8_t *qs, __m256i *qh_cur,
 
 /* One q4_K / q5_K row x TT tokens over nb super-blocks; y[t*ldy] = result. */
 SL_INLINE void row_q45k(const int is_q5, const int TT, int64_t nb, const uint8_t *w, const uint8_t *x, size_t xs,
-                        float *y, int64_t ldy)
+                        const qk_xtab *xt, float *y, int64_t ldy, int accumulate)
 {
     const size_t bb = is_q5 ? sizeof(sl_block_q5_k) : sizeof(sl_block_q4_k);
     __m256 acc[SL_QK_TT];
@@ -110,11 +116,14 @@ SL_INLINE void row_q45k(const int is_q5, const int TT, int64_t nb, const uint8_t
         for (int t = 0; t < TT; t++) {
             const sl_block_q8_k *xb = xblock(x, xs, t, b);
             acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sumi[t]), _mm256_set1_ps(row.d * xb->d), acc[t]);
-            acc[t] = apply_mins(acc[t], &row, xb);
+            acc[t] = apply_mins(acc[t], &row, xb, xt->bs8[t][b]);
         }
     }
     SL_UNROLL
-    for (int t = 0; t < TT; t++) y[t * ldy] = sl_hsum8(acc[t]);
+    for (int t = 0; t < TT; t++) {
+        const float v = sl_hsum8(acc[t]);
+        y[t * ldy] = accumulate ? y[t * ldy] + v : v;
+    }
 }
 
 /* The four 32-value groups of 128-element chunk c of a q6_K super-block (values 0..63). */
@@ -132,7 +141,8 @@ SL_INLINE void q6_chunk(const sl_block_q6_k *wb, int c, __m256i q[4])
 }
 
 /* One q6_K row x TT tokens over nb super-blocks. */
-SL_INLINE void row_q6k(const int TT, int64_t nb, const uint8_t *w, const uint8_t *x, size_t xs, float *y, int64_t ldy)
+SL_INLINE void row_q6k(const int TT, int64_t nb, const uint8_t *w, const uint8_t *x, size_t xs, float *y, int64_t ldy,
+                       int accumulate)
 {
     __m256 acc[SL_QK_TT];
     SL_UNROLL
@@ -172,36 +182,58 @@ SL_INLINE void row_q6k(const int TT, int64_t nb, const uint8_t *w, const uint8_t
             acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sumi[t]), _mm256_set1_ps(d * xblock(x, xs, t, b)->d), acc[t]);
     }
     SL_UNROLL
-    for (int t = 0; t < TT; t++) y[t * ldy] = sl_hsum8(acc[t]);
+    for (int t = 0; t < TT; t++) {
+        const float v = sl_hsum8(acc[t]);
+        y[t * ldy] = accumulate ? y[t * ldy] + v : v;
+    }
 }
 
-/* kind: 4 = q4_K, 5 = q5_K, 6 = q6_K. Rows one at a time, tokens in groups of SL_QK_TT. */
+/* kind: 4 = q4_K, 5 = q5_K, 6 = q6_K. */
 SL_INLINE void row_qk(const int kind, const int TT, int64_t nb, const uint8_t *w, const uint8_t *x, size_t xs,
-                      float *y, int64_t ldy)
+                      const qk_xtab *xt, float *y, int64_t ldy, int accumulate)
 {
-    if (kind == 6) row_q6k(TT, nb, w, x, xs, y, ldy);
-    else row_q45k(kind == 5, TT, nb, w, x, xs, y, ldy);
+    if (kind == 6) row_q6k(TT, nb, w, x, xs, y, ldy, accumulate);
+    else row_q45k(kind == 5, TT, nb, w, x, xs, xt, y, ldy, accumulate);
+}
+
+static void fill_qk_xtab(qk_xtab *xt, int tt, int64_t nbc, const uint8_t *x, size_t xs)
+{
+    for (int t = 0; t < tt; t++)
+        for (int64_t b = 0; b < nbc; b++) {
+            const sl_block_q8_k *xb = xblock(x, xs, t, b);
+            _mm_storeu_si128((__m128i *)xt->bs8[t][b], _mm_hadd_epi16(_mm_loadu_si128((const __m128i *)xb->bsums),
+                                                                      _mm_loadu_si128((const __m128i *)(xb->bsums + 8))));
+        }
 }
 
 #define SL_QK_ROWBLK 16   /* weight rows per cache block: 16 rows of K=16384 q6_K fit in L2 */
 
+/* K in chunks of SL_QK_NBMAX super-blocks; rows in cache blocks; tokens in groups of SL_QK_TT. */
 SL_INLINE void gemm_qk(const int kind, int64_t K, const void *w, size_t ws, const void *x, size_t xs, int64_t T,
                        float *y, int64_t ldy, int64_t r0, int64_t r1)
 {
     const int64_t nb = K / SL_QK_K;
-    for (int64_t rb = r0; rb < r1; rb += SL_QK_ROWBLK) {
-        const int64_t re = rb + SL_QK_ROWBLK < r1 ? rb + SL_QK_ROWBLK : r1;
-        for (int64_t t0 = 0; t0 < T; t0 += SL_QK_TT) {
-            const int tt = T - t0 < SL_QK_TT ? (int)(T - t0) : SL_QK_TT;
-            const uint8_t *xt = (const uint8_t *)x + (size_t)t0 * xs;
-            for (int64_t r = rb; r < re; r++) {
-                const uint8_t *wr = (const uint8_t *)w + (size_t)r * ws;
-                float *yr = y + t0 * ldy + r;
-                switch (tt) {
-                case 1: row_qk(kind, 1, nb, wr, xt, xs, yr, ldy); break;
-                case 2: row_qk(kind, 2, nb, wr, xt, xs, yr, ldy); break;
-                case 3: row_qk(kind, 3, nb, wr, xt, xs, yr, ldy); break;
-                default: row_qk(kind, 4, nb, wr, xt, xs, yr, ldy); break;
+    const size_t bb = kind == 4 ? sizeof(sl_block_q4_k) : kind == 5 ? sizeof(sl_block_q5_k) : sizeof(sl_block_q6_k);
+    qk_xtab xt;
+    for (int64_t kb0 = 0; kb0 < nb; kb0 += SL_QK_NBMAX) {
+        const int64_t nbc = nb - kb0 < SL_QK_NBMAX ? nb - kb0 : SL_QK_NBMAX;
+        const uint8_t *wk = (const uint8_t *)w + (size_t)kb0 * bb;
+        const uint8_t *xk = (const uint8_t *)x + (size_t)kb0 * sizeof(sl_block_q8_k);
+        for (int64_t rb = r0; rb < r1; rb += SL_QK_ROWBLK) {
+            const int64_t re = rb + SL_QK_ROWBLK < r1 ? rb + SL_QK_ROWBLK : r1;
+            for (int64_t t0 = 0; t0 < T; t0 += SL_QK_TT) {
+                const int tt = T - t0 < SL_QK_TT ? (int)(T - t0) : SL_QK_TT;
+                const uint8_t *xt0 = xk + (size_t)t0 * xs;
+                if (kind != 6) fill_qk_xtab(&xt, tt, nbc, xt0, xs);
+                for (int64_t r = rb; r < re; r++) {
+                    const uint8_t *wr = wk + (size_t)r * ws;
+                    float *yr = y + t0 * ldy + r;
+                    switch (tt) {
+                    case 1: row_qk(kind, 1, nbc, wr, xt0, xs, &xt, yr, ldy, kb0 > 0); break;
+                    case 2: row_qk(kind, 2, nbc, wr, xt0, xs, &xt, yr, ldy, kb0 > 0); break;
+                    case 3: row_qk(kind, 3, nbc, wr, xt0, xs, &xt, yr, ldy, kb0 > 0); break;
+                    default: row_qk(kind, 4, nbc, wr, xt0, xs, &xt, yr, ldy, kb0 > 0); break;
+                    }
                 }
             }
         }
