@@ -26,11 +26,14 @@
 #define SL_Q_ROWBLK 64     /* weight rows per cache block (a multiple of 8) */
 #define SL_Q_NBMAX 1024    /* blocks per K chunk (size of the per-token tables) */
 #define SL_Q_TT 4          /* tokens per tile */
+#define SL_Q_TCHUNK 32     /* tokens whose activations stay in L2 while a row block passes over them */
 
 /* Per-token activation data of one K chunk, shared by all weight rows. */
 typedef struct q0_xtab {
-    float dx[SL_Q_TT][SL_Q_NBMAX];     /* block scales as f32 */
-    int32_t sx8[SL_Q_TT][SL_Q_NBMAX];  /* 8 * (sum of the block's values), q4_0's offset term */
+    struct {
+        float dx[SL_Q_TT];             /* block scales as f32 */
+        int32_t sx8[SL_Q_TT];          /* 8 * (sum of the block's values), q4_0's offset term */
+    } b[SL_Q_NBMAX];                   /* by block, so one block's token data share a cache line */
 } q0_xtab;
 
 SL_INLINE uint16_t load_half(const uint8_t *p)
@@ -106,8 +109,8 @@ SL_INLINE void tile_q4_0(const int TT, int64_t nbc, const uint8_t *w, size_t ws,
             __m256i h = _mm256_madd_epi16(_mm256_hadd_epi16(_mm256_hadd_epi16(s[0], s[1]), _mm256_hadd_epi16(s[2], s[3])),
                                           _mm256_set1_epi16(1));
 #endif
-            __m256i isum = _mm256_sub_epi32(h, _mm256_set1_epi32(xt->sx8[t][b]));
-            __m256 sc = _mm256_mul_ps(dw, _mm256_broadcast_ss(&xt->dx[t][b]));
+            __m256i isum = _mm256_sub_epi32(h, _mm256_set1_epi32(xt->b[b].sx8[t]));
+            __m256 sc = _mm256_mul_ps(dw, _mm256_broadcast_ss(&xt->b[b].dx[t]));
             acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), sc, acc[t]);
         }
     }
@@ -127,8 +130,8 @@ SL_INLINE void row_q4_0(const int TT, int64_t nbc, const uint8_t *w, const uint8
         for (int t = 0; t < TT; t++) {
             const uint8_t *xb = x + t * xs + (size_t)b * sizeof(sl_block_q8_0) + 2;
             __m256i p = sl_dot_i8_pairs(q, _mm256_loadu_si256((const __m256i *)xb));
-            int32_t isum = sl_hsum_i32x8(p) - xt->sx8[t][b];
-            acc[t] = fmaf((float)isum, dw * xt->dx[t][b], acc[t]);
+            int32_t isum = sl_hsum_i32x8(p) - xt->b[b].sx8[t];
+            acc[t] = fmaf((float)isum, dw * xt->b[b].dx[t], acc[t]);
         }
     }
     for (int t = 0; t < TT; t++) y[t * ldy] = accumulate ? y[t * ldy] + acc[t] : acc[t];
@@ -166,7 +169,7 @@ SL_INLINE void tile_q8_0(const int TT, int64_t nbc, const uint8_t *w, size_t ws,
                 p[r] = sl_dot_i8_pairs(_mm256_abs_epi8(wq), _mm256_sign_epi8(xq, wq));
 #endif
             }
-            __m256 sc = _mm256_mul_ps(dw, _mm256_broadcast_ss(&xt->dx[t][b]));
+            __m256 sc = _mm256_mul_ps(dw, _mm256_broadcast_ss(&xt->b[b].dx[t]));
             acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(reduce8_i32(p)), sc, acc[t]);
         }
     }
@@ -185,7 +188,7 @@ SL_INLINE void row_q8_0(const int TT, int64_t nbc, const uint8_t *w, const uint8
         for (int t = 0; t < TT; t++) {
             const uint8_t *xb = x + t * xs + (size_t)b * sizeof(sl_block_q8_0) + 2;
             __m256i p = sl_dot_i8_pairs(aw, _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *)xb), wq));
-            acc[t] = fmaf((float)sl_hsum_i32x8(p), dw * xt->dx[t][b], acc[t]);
+            acc[t] = fmaf((float)sl_hsum_i32x8(p), dw * xt->b[b].dx[t], acc[t]);
         }
     }
     for (int t = 0; t < TT; t++) y[t * ldy] = accumulate ? y[t * ldy] + acc[t] : acc[t];
@@ -214,10 +217,10 @@ static void fill_xtab(q0_xtab *xt, int tt, int64_t nbc, const uint8_t *x, size_t
     for (int t = 0; t < tt; t++)
         for (int64_t b = 0; b < nbc; b++) {
             const uint8_t *xb = x + t * xs + (size_t)b * sizeof(sl_block_q8_0);
-            xt->dx[t][b] = sl_half_to_f32(load_half(xb));
+            xt->b[b].dx[t] = sl_half_to_f32(load_half(xb));
             if (is_q4) {
                 __m256i q = _mm256_loadu_si256((const __m256i *)(xb + 2));
-                xt->sx8[t][b] = 8 * sl_hsum_i32x8(_mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi8(1), q),
+                xt->b[b].sx8[t] = 8 * sl_hsum_i32x8(_mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi8(1), q),
                                                                       _mm256_set1_epi16(1)));
             }
         }
@@ -233,10 +236,12 @@ SL_INLINE void gemm_q0(const int is_q4, int64_t K, const void *w, size_t ws, con
         const int64_t nbc = nb - kb0 < SL_Q_NBMAX ? nb - kb0 : SL_Q_NBMAX;
         const uint8_t *wk = (const uint8_t *)w + (size_t)kb0 * bb;
         const uint8_t *xk = (const uint8_t *)x + (size_t)kb0 * sizeof(sl_block_q8_0);
+        for (int64_t tc = 0; tc < T; tc += SL_Q_TCHUNK)
         for (int64_t rb = r0; rb < r1; rb += SL_Q_ROWBLK) {
             const int64_t re = rb + SL_Q_ROWBLK < r1 ? rb + SL_Q_ROWBLK : r1;
-            for (int64_t t0 = 0; t0 < T; t0 += SL_Q_TT) {
-                const int tt = T - t0 < SL_Q_TT ? (int)(T - t0) : SL_Q_TT;
+            const int64_t te = tc + SL_Q_TCHUNK < T ? tc + SL_Q_TCHUNK : T;
+            for (int64_t t0 = tc; t0 < te; t0 += SL_Q_TT) {
+                const int tt = te - t0 < SL_Q_TT ? (int)(te - t0) : SL_Q_TT;
                 const uint8_t *xt0 = xk + (size_t)t0 * xs;
                 float *yt = y + t0 * ldy;
                 fill_xtab(&xt, tt, nbc, xt0, xs, is_q4);

@@ -207,6 +207,7 @@ static void fill_qk_xtab(qk_xtab *xt, int tt, int64_t nbc, const uint8_t *x, siz
 }
 
 #define SL_QK_ROWBLK 16   /* weight rows per cache block: 16 rows of K=16384 q6_K fit in L2 */
+#define SL_QK_TCHUNK 32   /* tokens whose activations stay in L2 while a row block passes over them */
 
 /* K in chunks of SL_QK_NBMAX super-blocks; rows in cache blocks; tokens in groups of SL_QK_TT. */
 SL_INLINE void gemm_qk(const int kind, int64_t K, const void *w, size_t ws, const void *x, size_t xs, int64_t T,
@@ -219,10 +220,12 @@ SL_INLINE void gemm_qk(const int kind, int64_t K, const void *w, size_t ws, cons
         const int64_t nbc = nb - kb0 < SL_QK_NBMAX ? nb - kb0 : SL_QK_NBMAX;
         const uint8_t *wk = (const uint8_t *)w + (size_t)kb0 * bb;
         const uint8_t *xk = (const uint8_t *)x + (size_t)kb0 * sizeof(sl_block_q8_k);
+        for (int64_t tc = 0; tc < T; tc += SL_QK_TCHUNK)
         for (int64_t rb = r0; rb < r1; rb += SL_QK_ROWBLK) {
             const int64_t re = rb + SL_QK_ROWBLK < r1 ? rb + SL_QK_ROWBLK : r1;
-            for (int64_t t0 = 0; t0 < T; t0 += SL_QK_TT) {
-                const int tt = T - t0 < SL_QK_TT ? (int)(T - t0) : SL_QK_TT;
+            const int64_t te = tc + SL_QK_TCHUNK < T ? tc + SL_QK_TCHUNK : T;
+            for (int64_t t0 = tc; t0 < te; t0 += SL_QK_TT) {
+                const int tt = te - t0 < SL_QK_TT ? (int)(te - t0) : SL_QK_TT;
                 const uint8_t *xt0 = xk + (size_t)t0 * xs;
                 if (kind != 6) fill_qk_xtab(&xt, tt, nbc, xt0, xs);
                 for (int64_t r = rb; r < re; r++) {
