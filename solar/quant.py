@@ -51,10 +51,11 @@ def row_bytes(type, n: int) -> int:
     return n // bs * bb
 
 
-def quantize(a, type) -> np.ndarray:
+def quantize(a, type, *, n_threads=None) -> np.ndarray:
     """Quantize a float array along its last axis; returns uint8 of shape (*a.shape[:-1], row_bytes).
 
-    Raises ValueError for NaN / Inf elements (naming the first one), a last axis that is not a
+    Rows are quantized in parallel on n_threads (default: the physical cores); the bytes do not
+    depend on the thread count. Raises ValueError for NaN / Inf elements (naming the first one), a last axis that is not a
     multiple of the block size, or an unknown type.
     """
     name = _type_name(type)
@@ -66,7 +67,7 @@ def quantize(a, type) -> np.ndarray:
     nbytes = row_bytes(name, arr.shape[-1])
     rows = np.ascontiguousarray(arr, dtype=np.float32).reshape(-1, arr.shape[-1])
     try:
-        out = _core._quantize(rows, name)
+        out = _core._quantize(rows, name, None, _threads(n_threads))
     except ValueError:
         bad = np.argwhere(~np.isfinite(np.asarray(arr, dtype=np.float32)))
         if arr.ndim != 2 and len(bad):
@@ -77,7 +78,15 @@ def quantize(a, type) -> np.ndarray:
     return out.reshape(*arr.shape[:-1], nbytes)
 
 
-def dequantize(blocks, type, shape) -> np.ndarray:
+def _threads(n_threads) -> int:
+    if n_threads is None:
+        return 0
+    if not isinstance(n_threads, (int, np.integer)) or isinstance(n_threads, bool) or n_threads < 1:
+        raise ValueError(f"n_threads must be a positive int or None, got {n_threads!r}")
+    return int(n_threads)
+
+
+def dequantize(blocks, type, shape, *, n_threads=None) -> np.ndarray:
     """Decode GGUF block bytes of `type` into a float32 array of `shape` (rows along the last axis)."""
     name = _type_name(type)
     if isinstance(blocks, (bytes, bytearray, memoryview)):
@@ -95,4 +104,4 @@ def dequantize(blocks, type, shape) -> np.ndarray:
     need = n_rows * row_bytes(name, shape[-1])
     if data.nbytes != need:
         raise ValueError(f"{data.nbytes} bytes of {name} blocks cannot hold shape {shape} ({need} bytes needed)")
-    return _core._dequantize(np.ascontiguousarray(data), name, shape)
+    return _core._dequantize(np.ascontiguousarray(data), name, shape, None, _threads(n_threads))

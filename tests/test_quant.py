@@ -171,7 +171,7 @@ def test_q8_k_bytes_equal_llama_cpp():
     fn = GGML.quantize_row_q8_K_ref
     fn.restype = None
     fn.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64]
-    a = np.ascontiguousarray(np.concatenate([random_rows(256, rows=16), adversarial_rows(256)[1:]]))
+    a = np.ascontiguousarray(np.concatenate([random_rows(256, rows=16, blocks=2), adversarial_rows(256)[1:]]))
     ref = np.zeros((a.shape[0], quant.row_bytes("q8_k", a.shape[1])), dtype=np.uint8)
     for r in range(a.shape[0]):
         fn(a[r].ctypes.data, ref[r].ctypes.data, a.shape[1])
@@ -211,6 +211,17 @@ def test_bad_arguments():
         _core._dequantize(blocks, "q8_0", (2, 48))
     with pytest.raises(ValueError):
         _core._qgemm("q8_0", blocks, 2, 64, np.zeros((1, 32), np.float32))
+
+
+@pytest.mark.parametrize("qtype", WEIGHT_TYPES)
+def test_threads_do_not_change_bytes(qtype):
+    a = random_rows(quant.block_size(qtype), rows=67, blocks=4, seed=9)
+    one = quant.quantize(a, qtype, n_threads=1)
+    assert_bytes_equal(quant.quantize(a, qtype, n_threads=2), one, f"{qtype} 2 threads")
+    assert_floats_identical(quant.dequantize(one, qtype, a.shape, n_threads=3),
+                            quant.dequantize(one, qtype, a.shape, n_threads=1), f"{qtype} dequantize threads")
+    with pytest.raises(ValueError, match="n_threads"):
+        quant.quantize(a, qtype, n_threads=0)
 
 
 def test_shapes_and_mixed_case():

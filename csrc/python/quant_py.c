@@ -1,6 +1,6 @@
 /* quant_py.c — module functions for the GGUF block codecs and the quantized gemm test hook:
- *   _core._quantize(a: float32 (rows, cols), type, isa=None) -> uint8 (rows, row_bytes)
- *   _core._dequantize(blocks: uint8, type, shape, isa=None) -> float32 array of `shape`
+ *   _core._quantize(a: float32 (rows, cols), type, isa=None, n_threads=0) -> uint8 (rows, row_bytes)
+ *   _core._dequantize(blocks: uint8, type, shape, isa=None, n_threads=0) -> float32 array of `shape`
  *   _core._qgemm(type, w_blocks, N, K, x: float32 (T, K), isa, n_threads=1, repeat=1) -> (T, N)
  * Validation happens here with the GIL held; the C work runs without it. */
 #include <ctype.h>
@@ -54,10 +54,11 @@ static const sl_kernel_table *parse_isa(PyObject *m, PyObject *isa)
 
 static PyObject *py_quantize(PyObject *m, PyObject *args, PyObject *kw)
 {
-    static char *kwlist[] = {"a", "type", "isa", NULL};
+    static char *kwlist[] = {"a", "type", "isa", "n_threads", NULL};
     PyObject *obj, *tname, *isa = Py_None, *out = NULL;
     PyArrayObject *a = NULL;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|O:_quantize", kwlist, &obj, &tname, &isa)) return NULL;
+    int n_threads = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|Oi:_quantize", kwlist, &obj, &tname, &isa, &n_threads)) return NULL;
     int dt = parse_qtype(tname);
     const sl_kernel_table *kt = dt < 0 ? NULL : parse_isa(m, isa);
     if (!kt) return NULL;
@@ -76,7 +77,7 @@ static PyObject *py_quantize(PyObject *m, PyObject *args, PyObject *kw)
     sl_status st;
     Py_BEGIN_ALLOW_THREADS
     st = sl_quant_quantize_rows(kt, dt, rows, cols, PyArray_DATA(a), (size_t)cols * sizeof(float),
-                                PyArray_DATA((PyArrayObject *)out), (size_t)dims[1]);
+                                PyArray_DATA((PyArrayObject *)out), (size_t)dims[1], n_threads);
     Py_END_ALLOW_THREADS
     if (st != SL_OK) { sl_py_raise(sl_py_state_of_module(m), st); goto fail; }
     Py_DECREF(a);
@@ -113,10 +114,12 @@ static int parse_shape(PyObject *shape, int *ndim, npy_intp dims[NPY_MAXDIMS], n
 
 static PyObject *py_dequantize(PyObject *m, PyObject *args, PyObject *kw)
 {
-    static char *kwlist[] = {"blocks", "type", "shape", "isa", NULL};
+    static char *kwlist[] = {"blocks", "type", "shape", "isa", "n_threads", NULL};
     PyObject *obj, *tname, *shape, *isa = Py_None, *out = NULL;
     PyArrayObject *b = NULL;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "OOO|O:_dequantize", kwlist, &obj, &tname, &shape, &isa)) return NULL;
+    int n_threads = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "OOO|Oi:_dequantize", kwlist, &obj, &tname, &shape, &isa, &n_threads))
+        return NULL;
     int dt = parse_qtype(tname);
     const sl_kernel_table *kt = dt < 0 ? NULL : parse_isa(m, isa);
     if (!kt) return NULL;
@@ -143,7 +146,7 @@ static PyObject *py_dequantize(PyObject *m, PyObject *args, PyObject *kw)
     sl_status st;
     Py_BEGIN_ALLOW_THREADS
     st = sl_quant_dequantize_rows(kt, dt, rows, cols, PyArray_DATA(b), row_bytes,
-                                  PyArray_DATA((PyArrayObject *)out), (size_t)cols * sizeof(float));
+                                  PyArray_DATA((PyArrayObject *)out), (size_t)cols * sizeof(float), n_threads);
     Py_END_ALLOW_THREADS
     if (st != SL_OK) { sl_py_raise(sl_py_state_of_module(m), st); goto fail; }
     Py_DECREF(b);
@@ -236,9 +239,9 @@ fail:
 
 static PyMethodDef quant_methods[] = {
     {"_quantize", (PyCFunction)(void (*)(void))py_quantize, METH_VARARGS | METH_KEYWORDS,
-     "_quantize(a, type, isa=None): float32 (rows, cols) -> uint8 GGUF blocks (rows, row_bytes)."},
+     "_quantize(a, type, isa=None, n_threads=0): float32 (rows, cols) -> uint8 GGUF blocks (rows, row_bytes)."},
     {"_dequantize", (PyCFunction)(void (*)(void))py_dequantize, METH_VARARGS | METH_KEYWORDS,
-     "_dequantize(blocks, type, shape, isa=None): GGUF block bytes -> float32 array of shape."},
+     "_dequantize(blocks, type, shape, isa=None, n_threads=0): GGUF block bytes -> float32 array of shape."},
     {"_qgemm", (PyCFunction)(void (*)(void))py_qgemm, METH_VARARGS | METH_KEYWORDS,
      "_qgemm(type, w, N, K, x, isa=None, n_threads=1, repeat=1): y (T, N) = W x^T via the kernel table "
      "of `isa`, x quantized to the type's activation type first (test / benchmark hook)."},

@@ -20,7 +20,7 @@ void sl_quant_from_float_q8_0(int64_t n, const float *src, void *dst)
         const float d = amax / 127.0f;
         const float id = d != 0.0f ? 1.0f / d : 0.0f;
         y[b].d = sl_f32_to_f16(d);
-        for (int j = 0; j < SL_QK; j++) y[b].qs[j] = sl_q_f32_to_i8(roundf(x[j] * id));
+        for (int j = 0; j < SL_QK; j++) y[b].qs[j] = sl_q_round_i8(x[j] * id);
     }
 }
 

@@ -153,13 +153,15 @@ void sl_quant_fill_avx512(sl_kernel_table *t);   /* gemm_q_avx512.c */
 
 /* True for the types this module quantizes / dequantizes. */
 int sl_quant_is_supported(int dtype);
-/* Quantize rows x cols floats (rows src_stride floats apart) into rows of dtype blocks, dst_stride
- * bytes apart, with the given table's from_float. Rejects NaN / Inf (naming row and column),
- * cols not a multiple of the block size, and unsupported types. */
+/* Quantize rows x cols floats (rows src_stride bytes apart) into rows of dtype blocks, dst_stride
+ * bytes apart, with the given table's from_float, rows split over n_threads (<= 0: physical cores;
+ * the bytes do not depend on it). Rejects NaN / Inf (naming row and column), cols not a multiple
+ * of the block size, and unsupported types. */
 sl_status sl_quant_quantize_rows(const sl_kernel_table *kt, int dtype, int64_t rows, int64_t cols,
-                                 const float *src, size_t src_stride, void *dst, size_t dst_stride);
+                                 const float *src, size_t src_stride, void *dst, size_t dst_stride, int n_threads);
 /* Inverse: rows of blocks -> floats. */
 sl_status sl_quant_dequantize_rows(const sl_kernel_table *kt, int dtype, int64_t rows, int64_t cols,
-                                   const void *src, size_t src_stride, float *dst, size_t dst_stride);
+                                   const void *src, size_t src_stride, float *dst, size_t dst_stride,
+                                   int n_threads);
 
 #endif /* SL_QUANT_H */

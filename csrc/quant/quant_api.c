@@ -60,7 +60,7 @@ static sl_status check_shape(int dtype, int64_t rows, int64_t cols, size_t dst_s
 }
 
 sl_status sl_quant_quantize_rows(const sl_kernel_table *kt, int dtype, int64_t rows, int64_t cols,
-                                 const float *src, size_t src_stride, void *dst, size_t dst_stride)
+                                 const float *src, size_t src_stride, void *dst, size_t dst_stride, int n_threads)
 {
     SL_TRY(check_shape(dtype, rows, cols, dst_stride, src_stride, 1));
     for (int64_t r = 0; r < rows; r++) {
@@ -72,17 +72,22 @@ sl_status sl_quant_quantize_rows(const sl_kernel_table *kt, int dtype, int64_t r
     }
     sl_from_float_fn fn = kt->from_float[dtype];
     if (!fn) return SL_FAIL(SL_ERR_UNSUPPORTED, "no quantizer for %s", sl_dtype_name(dtype));
+    const int nt = sl_threads_resolve(n_threads);
+    #pragma omp parallel for num_threads(nt) schedule(dynamic, 8) if (nt > 1 && rows * cols >= (1 << 16))
     for (int64_t r = 0; r < rows; r++)
         fn(cols, (const float *)((const char *)src + (size_t)r * src_stride), (char *)dst + (size_t)r * dst_stride);
     return SL_OK;
 }
 
 sl_status sl_quant_dequantize_rows(const sl_kernel_table *kt, int dtype, int64_t rows, int64_t cols,
-                                   const void *src, size_t src_stride, float *dst, size_t dst_stride)
+                                   const void *src, size_t src_stride, float *dst, size_t dst_stride,
+                                   int n_threads)
 {
     SL_TRY(check_shape(dtype, rows, cols, dst_stride, src_stride, 0));
     sl_to_float_fn fn = kt->to_float[dtype];
     if (!fn) return SL_FAIL(SL_ERR_UNSUPPORTED, "no dequantizer for %s", sl_dtype_name(dtype));
+    const int nt = sl_threads_resolve(n_threads);
+    #pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1 && rows * cols >= (1 << 20))
     for (int64_t r = 0; r < rows; r++)
         fn(cols, (const char *)src + (size_t)r * src_stride, (float *)((char *)dst + (size_t)r * dst_stride));
     return SL_OK;
