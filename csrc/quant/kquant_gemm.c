@@ -16,8 +16,8 @@ static float superblock_dot(const sl_kq_unpacked *u, const sl_block_q8_k *x)
     return u->d * x->d * (float)isum - u->dmin * x->d * (float)msum;
 }
 
-void sl_kq_gemm_ref(sl_kq_unpack_fn unpack, size_t block_bytes, int64_t K, const void *w, size_t w_stride,
-                    const void *x, size_t x_stride, int64_t T, float *y, int64_t ldy, int64_t r0, int64_t r1)
+static void kq_gemm_tokens(sl_kq_unpack_fn unpack, size_t block_bytes, int64_t K, const void *w, size_t w_stride,
+                           const void *x, size_t x_stride, int64_t T, float *y, int64_t ldy, int64_t r0, int64_t r1)
 {
     const int64_t nb = K / SL_QK_K;
     sl_kq_unpacked u;
@@ -32,4 +32,12 @@ void sl_kq_gemm_ref(sl_kq_unpack_fn unpack, size_t block_bytes, int64_t K, const
             }
         }
     }
+}
+
+void sl_kq_gemm_ref(sl_kq_unpack_fn unpack, size_t block_bytes, int64_t K, const void *w, size_t w_stride,
+                    const void *x, size_t x_stride, int64_t T, float *y, int64_t ldy, int64_t r0, int64_t r1)
+{
+    for (int64_t t0 = 0; t0 < T; t0 += 16)   /* token chunks stay in cache while the rows pass */
+        kq_gemm_tokens(unpack, block_bytes, K, w, w_stride, (const char *)x + (size_t)t0 * x_stride, x_stride,
+                       T - t0 < 16 ? T - t0 : 16, y + t0 * ldy, ldy, r0, r1);
 }

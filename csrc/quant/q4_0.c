@@ -50,7 +50,7 @@ void sl_quant_to_float_q4_0(int64_t n, const void *src, float *dst)
 
 /* Scalar reference: each weight block is unpacked once, then dotted with every token's block;
  * y[t][r] = sum over blocks of isum * (dw * dx), in block order. */
-void sl_quant_gemm_q4_0_ref(int64_t K, const void *w, size_t w_stride, const void *x, size_t x_stride,
+static void gemm_q4_0_tokens(int64_t K, const void *w, size_t w_stride, const void *x, size_t x_stride,
                             int64_t T, float *y, int64_t ldy, int64_t r0, int64_t r1)
 {
     const int64_t nb = K / SL_QK;
@@ -72,4 +72,10 @@ void sl_quant_gemm_q4_0_ref(int64_t K, const void *w, size_t w_stride, const voi
             }
         }
     }
+}
+
+void sl_quant_gemm_q4_0_ref(int64_t K, const void *w, size_t w_stride, const void *x, size_t x_stride,
+                            int64_t T, float *y, int64_t ldy, int64_t r0, int64_t r1)
+{
+    sl_quant_gemm_token_chunks(gemm_q4_0_tokens, K, w, w_stride, x, x_stride, T, y, ldy, r0, r1);
 }

@@ -144,6 +144,17 @@ void sl_quant_gemm_q5_k_ref(int64_t K, const void *w, size_t w_stride, const voi
 void sl_quant_gemm_q6_k_ref(int64_t K, const void *w, size_t w_stride, const void *x, size_t x_stride,
                             int64_t T, float *y, int64_t ldy, int64_t r0, int64_t r1);
 
+/* Run a reference gemm over chunks of 16 tokens, so each chunk's activations stay in cache while
+ * the rows pass over them (per-(row, token) arithmetic unchanged). */
+static inline void sl_quant_gemm_token_chunks(sl_gemm_fn fn, int64_t K, const void *w, size_t w_stride,
+                                              const void *x, size_t x_stride, int64_t T, float *y, int64_t ldy,
+                                              int64_t r0, int64_t r1)
+{
+    for (int64_t t0 = 0; t0 < T; t0 += 16)
+        fn(K, w, w_stride, (const char *)x + (size_t)t0 * x_stride, x_stride, T - t0 < 16 ? T - t0 : 16,
+           y + t0 * ldy, ldy, r0, r1);
+}
+
 /* ---- kernel-table fillers (called from kernels/dispatch.c) ---- */
 void sl_quant_fill_generic(sl_kernel_table *t);
 void sl_quant_fill_avx2(sl_kernel_table *t);     /* gemm_q_avx2.c, gemm_qk_avx2.c */
