@@ -35,10 +35,9 @@ static size_t act_row_bytes(int act_type, int64_t K, int64_t T)
 size_t sl_matmul_scratch_bytes(int w_dtype, int64_t K, int64_t T)
 {
     const sl_dtype_traits *tr = sl_dtype_traits_of(w_dtype);
-    if (!tr || K < 0 || T < 0) return SIZE_MAX;
+    if (!tr || K < 0 || T < 0) return 0;
     size_t row = act_row_bytes(tr->act_type, K, T), bytes;
-    if (tr->act_type == SL_DTYPE_F32 && row == 0) return 0;
-    if ((row == 0 && K > 0) || !sl_mul_ok(row, (size_t)T, &bytes)) return SIZE_MAX;
+    if (row == 0 || !sl_mul_ok(row, (size_t)T, &bytes)) return 0;
     return bytes;
 }
 

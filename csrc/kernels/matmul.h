@@ -9,8 +9,10 @@
 
 #include "kernels/kernels.h"
 
-/* Scratch bytes sl_matmul needs for T activation rows of K (0 when the weight type's
- * activation type is f32; SIZE_MAX if the size overflows or the dtype is unknown). */
+/* Scratch bytes sl_matmul wants for T activation rows of K: activations converted to the
+ * weight type's activation type, or (f32 activations, T >= 4) copied with a padded row
+ * stride; 0 when nothing is needed or the shape cannot be multiplied (sl_matmul then reports
+ * why). Float weights also run with scratch NULL (activations used in place). */
 size_t sl_matmul_scratch_bytes(int w_dtype, int64_t K, int64_t T);
 
 /* y (T, N) = x (T, K) @ w (N, K)^T.
