@@ -5,7 +5,7 @@
 
 void sl_quant_fill_avx2_qk(sl_kernel_table *t);   /* gemm_qk_avx2.c */
 
-void sl_quant_fill_avx2(sl_kernel_table *t)
+SL_KERNELS_FILLER void sl_quant_fill_avx2(sl_kernel_table *t)
 {
     t->gemm[SL_DTYPE_Q4_0] = gemm_q4_0_impl;
     t->gemm[SL_DTYPE_Q8_0] = gemm_q8_0_impl;

@@ -4,7 +4,7 @@
 #define SL_Q0_VNNI 1
 #include "quant/gemm_q0_impl.h"
 
-void sl_quant_fill_avx512(sl_kernel_table *t)
+SL_KERNELS_FILLER void sl_quant_fill_avx512(sl_kernel_table *t)
 {
     t->gemm[SL_DTYPE_Q4_0] = gemm_q4_0_impl;
     t->gemm[SL_DTYPE_Q8_0] = gemm_q8_0_impl;

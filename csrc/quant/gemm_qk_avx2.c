@@ -263,7 +263,7 @@ static void gemm_q6_k_avx2(int64_t K, const void *w, size_t ws, const void *x, s
 
 void sl_quant_fill_avx2_qk(sl_kernel_table *t);
 
-void sl_quant_fill_avx2_qk(sl_kernel_table *t)
+SL_KERNELS_FILLER void sl_quant_fill_avx2_qk(sl_kernel_table *t)
 {
     t->gemm[SL_DTYPE_Q4_K] = gemm_q4_k_avx2;
     t->gemm[SL_DTYPE_Q5_K] = gemm_q5_k_avx2;
