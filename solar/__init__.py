@@ -8,3 +8,5 @@ from ._core import FormatError, SolarError, UnsupportedError
 
 __all__ = ["SolarError", "FormatError", "UnsupportedError"]
 __version__ = "0.1.0"
+from .tokenizer import Tokenizer  # noqa: E402
+__all__.append("Tokenizer")
