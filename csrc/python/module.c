@@ -6,9 +6,10 @@
 #include "runtime/runtime.h"
 
 static const sl_py_add_fn ADDERS[] = {
-    sl_py_add_tensor_file,
     sl_py_add_model,
     sl_py_add_tokenizer,
+    sl_py_add_surgery,
+    sl_py_add_pretok,
 };
 
 sl_py_state *sl_py_state_of_module(PyObject *module) { return (sl_py_state *)PyModule_GetState(module); }

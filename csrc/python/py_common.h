@@ -42,8 +42,9 @@ enum { SL_PY_TENSOR_FILE = 0, SL_PY_MODEL = 1, SL_PY_SESSION = 2, SL_PY_TOKENIZE
        SL_PY_SAMPLER = 5, SL_PY_TRAINER = 6, SL_PY_GGUF = 7 };
 
 /* Registrations, one per Python type file. */
-int sl_py_add_tensor_file(PyObject *module, sl_py_state *st);
 int sl_py_add_model(PyObject *module, sl_py_state *st);
 int sl_py_add_tokenizer(PyObject *module, sl_py_state *st);
+int sl_py_add_surgery(PyObject *module, sl_py_state *st);
+int sl_py_add_pretok(PyObject *module, sl_py_state *st);
 
 #endif /* SL_PY_COMMON_H */

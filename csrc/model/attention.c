@@ -1,0 +1,75 @@
+/* attention.c — RoPE, per-head QK RMSNorm, KV-cache writes and causal (optionally sliding
+ * window) softmax attention for one micro-batch of T tokens. */
+#include "model/attention.h"
+
+#include <math.h>
+#include <omp.h>
+
+#include "kernels/kernels.h"
+
+/* Rotate x (Dh) in place at position pos: HF's rotate_half pairs (i, i + Dh/2), or GGUF's
+ * interleaved pairs (2i, 2i + 1). Angles are formed in float32 exactly like transformers. */
+static void rope_one(float *x, int64_t Dh, const float *inv_freq, int64_t pos, bool interleaved)
+{
+    int64_t half = Dh / 2;
+    for (int64_t i = 0; i < half; i++) {
+        float ang = (float)pos * inv_freq[i];
+        float c = cosf(ang), s = sinf(ang);
+        int64_t a = interleaved ? 2 * i : i, b = interleaved ? 2 * i + 1 : i + half;
+        float x0 = x[a], x1 = x[b];
+        x[a] = x0 * c - x1 * s;
+        x[b] = x1 * c + x0 * s;
+    }
+}
+
+void sl_attn_prepare(const sl_model *m, int64_t il, float *q, float *k, int64_t T, int64_t pos0)
+{
+    const sl_hparams *hp = &m->hp;
+    int64_t H = hp->n_head, Hkv = hp->n_head_kv, Dh = hp->head_dim;
+    const sl_tensor *qn = sl_model_role(m, SL_ROLE_Q_NORM, il), *kn = sl_model_role(m, SL_ROLE_K_NORM, il);
+    bool rope = sl_hparams_layer_rope(hp, il);
+    #pragma omp parallel for schedule(static) num_threads(m->n_threads) if (T * H > 64)
+    for (int64_t t = 0; t < T; t++) {
+        for (int64_t h = 0; h < H + Hkv; h++) {
+            float *x = h < H ? q + (t * H + h) * Dh : k + (t * Hkv + (h - H)) * Dh;
+            const sl_tensor *nw = h < H ? qn : kn;
+            if (nw) sl_k->rmsnorm_f32(Dh, x, nw->data, hp->rms_eps, x);
+            if (rope) rope_one(x, Dh, m->inv_freq, pos0 + t, hp->rope_interleaved);
+        }
+    }
+}
+
+void sl_attn_store_kv(sl_session *s, int64_t il, const float *k, const float *v, int64_t T)
+{
+    size_t layer = (size_t)il * (size_t)s->n_ctx * (size_t)s->kv_dim;
+    size_t at = layer + (size_t)s->n_past * (size_t)s->kv_dim;
+    memcpy(s->k_cache + at, k, (size_t)T * (size_t)s->kv_dim * sizeof(float));
+    memcpy(s->v_cache + at, v, (size_t)T * (size_t)s->kv_dim * sizeof(float));
+}
+
+/* out (T, H*Dh) = softmax(q k^T / sqrt(Dh)) v over the cached positions each token may see. */
+void sl_attn_compute(sl_session *s, int64_t il, const float *q, int64_t T, float *out)
+{
+    const sl_model *m = s->model;
+    const sl_hparams *hp = &m->hp;
+    int64_t H = hp->n_head, Dh = hp->head_dim, group = H / hp->n_head_kv, kvd = s->kv_dim;
+    const float *kc = s->k_cache + (size_t)il * (size_t)s->n_ctx * (size_t)kvd;
+    const float *vc = s->v_cache + (size_t)il * (size_t)s->n_ctx * (size_t)kvd;
+    int64_t window = hp->sliding_window > 0 && hp->layer_sliding[il] ? hp->sliding_window : 0;
+    float scale = 1.0f / sqrtf((float)Dh);
+    #pragma omp parallel for collapse(2) schedule(dynamic, 1) num_threads(m->n_threads) if (T * H > 1)
+    for (int64_t t = 0; t < T; t++) {
+        for (int64_t h = 0; h < H; h++) {
+            float *sc = s->scores + (size_t)omp_get_thread_num() * (size_t)s->n_ctx;
+            int64_t pos = s->n_past + t;
+            int64_t lo = window && pos - window + 1 > 0 ? pos - window + 1 : 0;
+            const float *qh = q + (t * H + h) * Dh;
+            int64_t off = (h / group) * Dh;
+            for (int64_t j = lo; j <= pos; j++) sc[j - lo] = sl_k->dot_f32(Dh, qh, kc + j * kvd + off) * scale;
+            sl_k->softmax_f32(pos - lo + 1, sc);
+            float *oh = out + (t * H + h) * Dh;
+            memset(oh, 0, (size_t)Dh * sizeof(float));
+            for (int64_t j = lo; j <= pos; j++) sl_k->axpy_f32(Dh, sc[j - lo], vc + j * kvd + off, oh);
+        }
+    }
+}

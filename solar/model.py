@@ -1,0 +1,251 @@
+"""Model and Session: the Python face of the C core's model and KV cache.
+
+The core does the work; this layer checks arguments, allocates the NumPy arrays the core
+writes into, and keeps owners alive (every weight view's ``base`` chain reaches the core model).
+"""
+from __future__ import annotations
+
+import json
+import os
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from . import _core
+
+__all__ = ["Model", "Session", "load"]
+
+
+class Session:
+    """The KV cache of one sequence. Many sessions can share one model."""
+
+    def __init__(self, model: "Model", n_ctx: int):
+        if not isinstance(n_ctx, (int, np.integer)) or isinstance(n_ctx, bool):
+            raise TypeError(f"n_ctx must be an int, got {type(n_ctx).__name__}")
+        self.model = model
+        self._core = _core.Session(model._core, int(n_ctx))
+        self.tokens: list[int] = []   # the token ids held in the cache, in order
+
+    @property
+    def n_past(self) -> int:
+        """Number of tokens in the cache."""
+        return self._core.n_past
+
+    @property
+    def n_ctx(self) -> int:
+        return self._core.n_ctx
+
+    def reset(self) -> None:
+        """Forget every cached token."""
+        self._core.reset()
+        self.tokens.clear()
+
+    def truncate(self, n: int) -> None:
+        """Keep only the first ``n`` cached tokens (prompt reuse)."""
+        self._core.truncate(int(n))
+        del self.tokens[int(n):]
+
+    @property
+    def k_cache(self) -> np.ndarray:
+        """Read-only view (L, n_ctx, Hkv*Dh) of the key cache; rows past n_past are stale."""
+        return _readonly(self._core.k_cache)
+
+    @property
+    def v_cache(self) -> np.ndarray:
+        return _readonly(self._core.v_cache)
+
+    def __repr__(self) -> str:
+        return f"<solar.Session n_past={self.n_past} n_ctx={self.n_ctx}>"
+
+
+def _readonly(a: np.ndarray) -> np.ndarray:
+    a.flags.writeable = False
+    return a
+
+
+class Model:
+    """A loaded model. Create with :func:`solar.load`."""
+
+    def __init__(self, core: "_core.Model", *, tokenizer=None, source: str | None = None):
+        self._core = core
+        self.tokenizer = tokenizer
+        self.path = source if source is not None else core.path
+        self.config: dict[str, Any] = core.hparams
+        raw = core.config_json
+        self.hf_config: dict[str, Any] = json.loads(raw) if raw else {}
+        self._weights: dict[str, np.ndarray] | None = None
+        self.dus_slices = None          # [(Model, start, end)] when made by solar.dus
+        self.files_from = self.path     # folder whose tokenizer files travel with save()
+
+    # ---- description -------------------------------------------------------------------
+
+    @property
+    def arch(self) -> str:
+        return self.config["arch"]
+
+    @property
+    def n_layers(self) -> int:
+        return self.config["n_layers"]
+
+    @property
+    def n_vocab(self) -> int:
+        return self.config["n_vocab"]
+
+    @property
+    def n_embd(self) -> int:
+        return self.config["n_embd"]
+
+    @property
+    def n_threads(self) -> int:
+        return self._core.n_threads
+
+    @n_threads.setter
+    def n_threads(self, n: int) -> None:
+        self._core.n_threads = int(n)
+
+    @property
+    def weights(self) -> Mapping[str, np.ndarray]:
+        """Checkpoint tensor name -> read-only zero-copy NumPy view (bf16 as raw uint16 bits)."""
+        if self._weights is None:
+            self._weights = {k: _readonly(v) for k, v in self._core.tensors().items()}
+        return self._weights
+
+    def tensor_dtypes(self) -> dict[str, str]:
+        """Checkpoint tensor name -> element type ('f32', 'bf16', 'q8_0', ...)."""
+        return self._core.tensor_dtypes()
+
+    def tensor_roles(self) -> list[tuple[str, str, int]]:
+        """(checkpoint name, role, layer) of every tensor the forward pass uses (layer -1: global)."""
+        return self._core.roles()
+
+    def __repr__(self) -> str:
+        c = self.config
+        return (f"<solar.Model {self.arch} L={c['n_layers']} D={c['n_embd']} H={c['n_head']}/{c['n_head_kv']} "
+                f"V={c['n_vocab']} from {self.path!r}>")
+
+    # ---- saving ------------------------------------------------------------------------
+
+    def save(self, path: str | os.PathLike, *, dtype: str | None = None, max_shard_bytes: int = 2 ** 31) -> str:
+        """Write an HF folder (config.json with the original keys, sharded safetensors, the
+        tokenizer files), via a temporary folder renamed into place."""
+        from .checkpoint import save_hf_folder
+        path = os.fspath(path)
+        if path.endswith(".gguf"):
+            raise NotImplementedError("saving GGUF is not available yet")
+        if dtype is not None:
+            raise NotImplementedError("dtype conversion on save is not available yet")
+        dtypes = self.tensor_dtypes()
+        bad = sorted(n for n, d in dtypes.items() if d not in ("f32", "f16", "bf16"))
+        if bad:
+            raise ValueError(f"safetensors holds f32/f16/bf16 only; {bad[0]} is {dtypes[bad[0]]}: save as .gguf")
+        tensors = dict(sorted(self.weights.items(), key=lambda kv: _natural_key(kv[0])))
+        save_hf_folder(path, self.hf_config, tensors, max_shard_bytes=max_shard_bytes,
+                       copy_files=_tokenizer_files(self.files_from))
+        return path
+
+    # ---- running -----------------------------------------------------------------------
+
+    def new_session(self, n_ctx: int | None = None) -> Session:
+        """A fresh KV cache for ``n_ctx`` tokens (default: the model's training context)."""
+        return Session(self, n_ctx if n_ctx is not None else self.config["n_ctx_train"])
+
+    def _check_ids(self, ids) -> np.ndarray:
+        if isinstance(ids, (str, bytes)):
+            if self.tokenizer is None:
+                raise ValueError("this model has no tokenizer: pass token ids")
+            ids = self.tokenizer.encode(ids)
+        a = np.asarray(ids)
+        if a.ndim == 0:
+            a = a.reshape(1)
+        if a.ndim != 1:
+            raise ValueError(f"token ids must be 1-D, got shape {a.shape}")
+        if a.size == 0:
+            raise ValueError("no token ids given")
+        if a.dtype.kind not in "iu":
+            raise ValueError(f"token ids must be integers, got dtype {a.dtype}")
+        lo, hi = int(a.min()), int(a.max())
+        if lo < 0 or hi >= self.n_vocab:
+            bad = lo if lo < 0 else hi
+            raise ValueError(f"token id {bad} is out of range [0, {self.n_vocab})")
+        return np.ascontiguousarray(a, dtype=np.int32)
+
+    def forward(self, ids, *, session: Session | None = None, out: np.ndarray | None = None,
+                hidden_states: bool = False, last_only: bool = False):
+        """Run ``ids`` and return logits (T, V) float32 ((1, V) with ``last_only``).
+
+        With a session, continue from its cache (and append to it); without one, run a
+        fresh sequence. ``out`` receives the logits in place. ``hidden_states=True`` also
+        returns the residual stream after the embedding and after every layer,
+        shape (L+1, T, D): the result is then ``(logits, hidden)``.
+        """
+        tok = self._check_ids(ids)
+        T = tok.shape[0]
+        sess = session if session is not None else Session(self, T)
+        if not isinstance(sess, Session):
+            raise TypeError("session must be a solar.Session")
+        if sess.model._core is not self._core:
+            raise ValueError("the session belongs to another model")
+        if sess.n_past + T > sess.n_ctx:
+            raise ValueError(f"context overflow: {sess.n_past} cached + {T} new tokens > n_ctx {sess.n_ctx}")
+        shape = (1 if last_only else T, self.n_vocab)
+        logits = np.empty(shape, np.float32) if out is None else out
+        if out is not None and (out.shape != shape or out.dtype != np.float32):
+            raise ValueError(f"out must be a float32 array of shape {shape}, got {out.dtype} {out.shape}")
+        hidden = np.empty((self.n_layers + 1, T, self.n_embd), np.float32) if hidden_states else None
+        self._core.forward(tok, sess._core, logits, not last_only, hidden)
+        sess.tokens.extend(int(t) for t in tok)
+        return (logits, hidden) if hidden_states else logits
+
+
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer.model", "tokenizer_config.json", "special_tokens_map.json",
+                   "vocab.json", "merges.txt", "chat_template.jinja", "generation_config.json", "added_tokens.json")
+
+
+def _tokenizer_files(folder) -> list[str]:
+    if not folder or not os.path.isdir(str(folder)):
+        return []
+    return [os.path.join(folder, n) for n in TOKENIZER_FILES if os.path.isfile(os.path.join(folder, n))]
+
+
+def _natural_key(name: str):
+    import re
+    return [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", name)]
+
+
+def _load_tokenizer(path: str):
+    try:
+        from .tokenizer import Tokenizer
+    except ImportError:
+        return None
+    names = ("tokenizer.json", "tokenizer.model", "vocab.json")
+    if not any(os.path.exists(os.path.join(path, n)) for n in names):
+        return None
+    return Tokenizer.from_pretrained_dir(path)
+
+
+def default_model_path() -> str:
+    """Folder of the bundled default model."""
+    return os.path.join(os.path.dirname(os.path.abspath(__file__)), "models", "solar-mini")
+
+
+def load(path: str | os.PathLike | None = None, *, n_threads: int | None = None, dtype: str | None = None) -> Model:
+    """Load a model: an HF folder (config.json + safetensors). No path: the bundled default model.
+
+    ``n_threads`` defaults to the number of physical cores. ``dtype`` converts weights at load
+    (None keeps the file's types).
+    """
+    if path is None:
+        path = default_model_path()
+        if not os.path.isdir(path):
+            raise FileNotFoundError(f"the bundled default model is not installed at {path}")
+    path = os.fspath(path)
+    if n_threads is not None and (not isinstance(n_threads, int) or not 1 <= n_threads <= 512):
+        raise ValueError(f"n_threads must be an int in [1, 512], got {n_threads!r}")
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"no such model file or folder: {path}")
+    if dtype is not None:
+        raise NotImplementedError("dtype conversion at load is not available yet")
+    if not os.path.isdir(path):
+        raise ValueError(f"{path}: expected a Hugging Face model folder")
+    core = _core.Model.load_hf(path, n_threads or 0)
+    return Model(core, tokenizer=_load_tokenizer(path))

@@ -1,0 +1,37 @@
+"""Shared fixtures: paths to ../shared/data, and tiny models saved in temp folders."""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+SHARED = ROOT.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    if not SHARED.is_dir():
+        pytest.skip("../shared/data is not present")
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def tiny_dir(tmp_path_factory):
+    """tiny_dir(arch, dtype='f32', shard=False) -> (folder, hf_model) built once per session."""
+    import tiny_models
+    cache = {}
+
+    def make(arch: str, dtype: str = "f32", shard: bool = False, seed: int = 0):
+        key = (arch, dtype, shard, seed)
+        if key not in cache:
+            hf = tiny_models.build_hf(arch, seed=seed)
+            path = tmp_path_factory.mktemp(f"{arch}-{dtype}{'-sharded' if shard else ''}")
+            tiny_models.save(hf, str(path), arch.replace("_hybrid", ""), dtype, shard)
+            cache[key] = (str(path), hf)
+        return cache[key]
+
+    return make
