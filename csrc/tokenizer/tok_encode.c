@@ -48,7 +48,8 @@ static sl_status encode_spm_fragment(const sl_tokenizer *t, sl_tok_ws *ws, const
     size_t n = b - a;
     bool starts_space = f[0] == ' ' || (n >= 3 && is_meta(f));
     bool prefix = t->prefix == SL_TOK_PREFIX_EACH || (t->prefix == SL_TOK_PREFIX_ALWAYS && !starts_space) ||
-                  (t->prefix == SL_TOK_PREFIX_FIRST && a == 0 && !starts_space);
+                  (t->prefix == SL_TOK_PREFIX_FIRST && a == 0 && !starts_space) ||
+                  (t->prefix == SL_TOK_PREFIX_ONCE && a == 0);
     size_t cap;
     if (!sl_mul_ok(n, 3, &cap) || !sl_add_ok(cap, 4, &cap)) return SL_FAIL(SL_ERR_ARG, "text too long");
     char *buf = sl_tok_ws_buf(ws, cap);
@@ -115,6 +116,7 @@ static sl_status encode_text(const sl_tokenizer *t, sl_tok_ws *ws, const char *t
         size_t ms = i, me = end;
         if (t->tflags[id] & SL_TOKF_LSTRIP) while (ms > frag && is_ws(text[ms - 1])) ms--;
         if (t->tflags[id] & SL_TOKF_RSTRIP) while (me < len && is_ws(text[me])) me++;
+        if (ms == 0 && t->prefix == SL_TOK_PREFIX_ONCE) SL_TRY(spm_words(t, ws, META, 3, out));
         SL_TRY(encode_fragment(t, ws, text, frag, ms, out));
         SL_TRY(sl_tok_ids_push(out, id));
         frag = i = me;

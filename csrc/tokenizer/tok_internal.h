@@ -23,9 +23,10 @@
  * (fragments are the pieces of text between matched added tokens). */
 typedef enum sl_tok_prefix {
     SL_TOK_PREFIX_NONE = 0,
-    SL_TOK_PREFIX_EACH = 1,         /* every fragment, unconditionally (sentencepiece, llama.cpp, HF Prepend) */
+    SL_TOK_PREFIX_EACH = 1,         /* every fragment, unconditionally (llama.cpp, HF Prepend normalizer) */
     SL_TOK_PREFIX_FIRST = 2,        /* HF Metaspace "first": fragment at offset 0 unless it starts with a space */
     SL_TOK_PREFIX_ALWAYS = 3,       /* HF Metaspace "always": every fragment unless it starts with a space */
+    SL_TOK_PREFIX_ONCE = 4,         /* sentencepiece: once at the start of the text, even before an added token */
 } sl_tok_prefix;
 
 /* Per-token flag bits (sl_tokenizer.tflags). */

@@ -226,7 +226,7 @@ static sl_status read_pieces(pb r, sl_tokenizer *t)
 
 static void set_options(sl_tokenizer *t, const spm_spec *sp)
 {
-    t->prefix = sp->dummy_prefix ? SL_TOK_PREFIX_EACH : SL_TOK_PREFIX_NONE;
+    t->prefix = sp->dummy_prefix ? SL_TOK_PREFIX_ONCE : SL_TOK_PREFIX_NONE;
     t->escape_ws = sp->escape_ws;
     t->remove_extra_ws = sp->extra_ws;
     t->byte_fallback = sp->byte_fallback;
