@@ -149,3 +149,19 @@ def test_vocab_merges_folder_matches_autotokenizer(tmp, texts):
     ref2 = AutoTokenizer.from_pretrained(str(folder2))
     tok3 = solar.Tokenizer.from_pretrained_dir(folder2)
     tc.parity("vocab.json with add_bos_token", texts[:30], tok3.encode, lambda t: ref2(t)["input_ids"])
+
+
+def test_digit_split_changes_ids_like_tokenizers(tmp, texts):
+    """A vocabulary with multi-digit merges, re-wrapped with the EXAONE-3 pre-tokenizer
+    (Split \\p{N} isolated, then ByteLevel): digits must come out one per token, like HF."""
+    from tokenizers import Regex, Tokenizer, pre_tokenizers
+    path = tc.train_hf_byte_level(tmp, "gpt2", name="bl_digits")
+    ref = Tokenizer.from_file(str(path))
+    ref.pre_tokenizer = pre_tokenizers.Sequence([pre_tokenizers.Split(Regex(r"\p{N}"), "isolated"),
+                                                 pre_tokenizers.ByteLevel(add_prefix_space=False)])
+    split_path = tmp / "bl_digits_split.json"
+    ref.save(str(split_path))
+    tok = solar.Tokenizer.from_file(split_path)
+    plain = solar.Tokenizer.from_file(path)
+    assert len(plain.encode("1234567")) < 7 and len(tok.encode("1234567")) == 7
+    tc.parity("digit-split wrapper vs tokenizers", texts, tok.encode, lambda t: ref.encode(t).ids)
