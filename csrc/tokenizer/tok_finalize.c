@@ -39,8 +39,8 @@ static sl_status set_flags_and_bytes(sl_tokenizer *t, const char *what)
         if (t->algo == SL_TOK_ALGO_SPM && ty == SL_TOK_TYPE_BYTE) {
             int b = byte_piece_value(piece(t, id), t->piece_len[id]);
             if (b < 0)
-                return SL_FAIL(SL_ERR_FORMAT, "%s: byte token %lld is '%.*s', not <0xNN>", what, (long long)id,
-                               (int)(t->piece_len[id] > 32 ? 32 : t->piece_len[id]), piece(t, id));
+                return SL_FAIL(SL_ERR_FORMAT, "%s: byte token %lld is '%s', not <0xNN>", what, (long long)id,
+                               sl_tok_quote(piece(t, id), t->piece_len[id]).s);
             *fl |= SL_TOKF_BYTE;
             if (t->byte_id[b] < 0) t->byte_id[b] = (int32_t)id;
         }

@@ -139,6 +139,9 @@ int sl_tok_cp_to_byte(uint32_t cp);
 /* Decode one UTF-8 character at s[0:n]: code point (or 0xFFFFFFFF if invalid) and its length (>= 1). */
 uint32_t sl_tok_utf8_next(const uint8_t *s, size_t n, size_t *len);
 size_t sl_tok_utf8_put(char *out, uint32_t cp);
+/* A short printable copy of text for error messages (invalid UTF-8 and controls as \xNN). */
+typedef struct sl_tok_quoted { char s[100]; } sl_tok_quoted;
+sl_tok_quoted sl_tok_quote(const char *text, size_t len);
 
 static inline const sl_tok_pair *sl_tok_pair_find(const sl_tok_pairmap *m, int32_t l, int32_t r)
 {

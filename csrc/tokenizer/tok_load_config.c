@@ -53,8 +53,8 @@ static sl_status apply_added_entry(sl_tokenizer *t, const char *key, size_t klen
     }
     const sl_json *content = v->type == SL_JSON_OBJECT ? sl_json_get_type(v, "content", SL_JSON_STRING) : NULL;
     if (!digits || !content || content->len == 0)
-        return sl_fail(SL_ERR_FORMAT, "%s: bad added_tokens_decoder entry '%.*s' at byte %zu", path,
-                       (int)(klen > 32 ? 32 : klen), key, v->offset);
+        return sl_fail(SL_ERR_FORMAT, "%s: bad added_tokens_decoder entry '%s' at byte %zu", path,
+                       sl_tok_quote(key, klen).s, v->offset);
     if (id >= t->n_vocab) SL_TRY(sl_tok_resize(t, id + 1));
     size_t plen;
     const char *cur = t->piece_off[id] == SL_TOK_NONE ? NULL : t->pool + t->piece_off[id];

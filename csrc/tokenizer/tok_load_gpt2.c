@@ -66,7 +66,7 @@ static sl_status vocab_merges(const char *vocab_path, const char *merges_path, c
     const char *cls = cfg.tokenizer_class;
     if (*cls && strcmp(cls, "GPT2Tokenizer") != 0 && strcmp(cls, "GPT2TokenizerFast") != 0)
         return sl_fail(SL_ERR_UNSUPPORTED, "%s: tokenizer_class '%s' with vocab.json + merges.txt is not supported "
-                       "(only GPT2Tokenizer)", config_path, cls);
+                       "(only GPT2Tokenizer)", config_path, sl_tok_quote(cls, strlen(cls)).s);
     (*t)->pretok = SL_PRETOK_GPT2;
     (*t)->add_prefix_space = cfg.add_prefix_space == 1;
     return sl_tok_finalize(*t, vocab_path);
@@ -95,7 +95,7 @@ static sl_status pretok_by_name(const char *pre, sl_pretok_kind *kind)
     if (!pre || !*pre) { *kind = SL_PRETOK_GPT2; return SL_OK; }
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (strcmp(pre, names[i].name) == 0) { *kind = names[i].kind; return SL_OK; }
-    return SL_FAIL(SL_ERR_UNSUPPORTED, "pre-tokenizer '%s' is not supported", pre);
+    return SL_FAIL(SL_ERR_UNSUPPORTED, "pre-tokenizer '%s' is not supported", sl_tok_quote(pre, strlen(pre)).s);
 }
 
 static sl_status arrays_pieces(sl_tokenizer *t, const sl_tokenizer_arrays *a)
@@ -156,7 +156,7 @@ sl_status sl_tokenizer_init_arrays(const sl_tokenizer_arrays *a, sl_tokenizer **
     if (!a || !a->model || !a->pieces || !a->piece_lens) return SL_FAIL(SL_ERR_ARG, "missing vocabulary arrays");
     bool llama = strcmp(a->model, "llama") == 0;
     if (!llama && strcmp(a->model, "gpt2") != 0)
-        return SL_FAIL(SL_ERR_UNSUPPORTED, "tokenizer model '%s' is not supported (llama or gpt2)", a->model);
+        return SL_FAIL(SL_ERR_UNSUPPORTED, "tokenizer model '%s' is not supported (llama or gpt2)", sl_tok_quote(a->model, strlen(a->model)).s);
     if (a->n_vocab <= 0 || a->n_vocab > SL_TOK_MAX_VOCAB)
         return SL_FAIL(SL_ERR_ARG, "vocabulary size %lld out of range", (long long)a->n_vocab);
     sl_tokenizer *t;

@@ -28,7 +28,7 @@ static bool str_is(const sl_json *n, const char *s)
 static sl_status unsupported(const char *path, const char *part, const sl_json *n)
 {
     const char *t = n && n->type == SL_JSON_OBJECT ? sl_json_get_str(n, "type") : NULL;
-    return sl_fail(SL_ERR_UNSUPPORTED, "%s: %s '%s' at byte %zu is not supported", path, part, t ? t : "?",
+    return sl_fail(SL_ERR_UNSUPPORTED, "%s: %s '%s' at byte %zu is not supported", path, part, sl_tok_quote(t ? t : "?", strlen(t ? t : "?")).s,
                    n ? n->offset : 0);
 }
 
@@ -182,7 +182,7 @@ static sl_status template_ids(sl_tokenizer *t, const sl_json *pp, const sl_json 
         int *cnt = after_a ? &t->n_suffix_ids : &t->n_prefix_ids;
         if (id < 0 || id >= t->n_vocab || *cnt >= 4)
             return sl_fail(SL_ERR_FORMAT, "%s: template token '%s' at byte %zu is unknown or too many", path,
-                           name->str, item->offset);
+                           sl_tok_quote(name->str, name->len).s, item->offset);
         (after_a ? t->suffix_ids : t->prefix_ids)[(*cnt)++] = (int32_t)id;
     }
     return SL_OK;
@@ -295,7 +295,7 @@ static sl_status check_model(const sl_json *model, const char *path)
 {
     const char *type = sl_json_get_str(model, "type");
     if (type && strcmp(type, "BPE") != 0)
-        return sl_fail(SL_ERR_UNSUPPORTED, "%s: model type '%s' is not supported (only BPE)", path, type);
+        return sl_fail(SL_ERR_UNSUPPORTED, "%s: model type '%s' is not supported (only BPE)", path, sl_tok_quote(type, strlen(type)).s);
     double dropout = 0;
     if (sl_json_get_num(model, "dropout", &dropout) && dropout > 0)
         return sl_fail(SL_ERR_UNSUPPORTED, "%s: BPE dropout is not supported", path);

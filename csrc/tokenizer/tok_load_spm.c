@@ -197,8 +197,8 @@ static sl_status check_spec(const spm_spec *sp, const char *what)
         return sl_fail(SL_ERR_UNSUPPORTED, "%s: treat_whitespace_as_suffix is not supported", what);
     bool identity = sp->norm_name_len == 8 && memcmp(sp->norm_name, "identity", 8) == 0;
     if (sp->charsmap_len && !identity)
-        return sl_fail(SL_ERR_UNSUPPORTED, "%s: normalizer '%.*s' (precompiled charsmap) is not supported", what,
-                       (int)(sp->norm_name_len > 64 ? 64 : sp->norm_name_len), (const char *)sp->norm_name);
+        return sl_fail(SL_ERR_UNSUPPORTED, "%s: normalizer '%s' (precompiled charsmap) is not supported", what,
+                       sl_tok_quote((const char *)sp->norm_name, sp->norm_name_len).s);
     return SL_OK;
 }
 

@@ -67,6 +67,27 @@ size_t sl_tok_utf8_put(char *out, uint32_t cp)
     return 4;
 }
 
+sl_tok_quoted sl_tok_quote(const char *text, size_t len)
+{
+    sl_tok_quoted q;
+    size_t o = 0, cap = sizeof q.s - 8;
+    const uint8_t *u = (const uint8_t *)text;
+    for (size_t k = 0, cl; k < len && o < cap; k += cl) {
+        uint32_t cp = sl_tok_utf8_next(u + k, len - k, &cl);
+        if (cp == 0xFFFFFFFFu || cp < 0x20 || cp == 0x7F) {
+            static const char hex[] = "0123456789abcdef";
+            q.s[o++] = '\\'; q.s[o++] = 'x'; q.s[o++] = hex[u[k] >> 4]; q.s[o++] = hex[u[k] & 15];
+            cl = 1;
+        } else {
+            memcpy(q.s + o, u + k, cl);
+            o += cl;
+        }
+    }
+    if (o >= cap) { memcpy(q.s + o, "...", 3); o += 3; }
+    q.s[o] = '\0';
+    return q;
+}
+
 /* GPT-2's bytes_to_unicode: printable bytes stand for themselves, the other 68 bytes map to
  * U+0100.. in byte order (0..32, 127..160, 173). */
 uint32_t sl_tok_byte_to_cp(uint8_t b)
@@ -286,8 +307,8 @@ sl_status sl_tok_add_merge(sl_tokenizer *t, const char *a, size_t alen, const ch
 {
     int32_t l = sl_tok_lookup(t, a, alen), r = sl_tok_lookup(t, b, blen);
     if (l < 0 || r < 0)
-        return SL_FAIL(SL_ERR_FORMAT, "%s: merge %zu: '%.*s' is not in the vocabulary", what, where,
-                       (int)(l < 0 ? (alen > 64 ? 64 : alen) : (blen > 64 ? 64 : blen)), l < 0 ? a : b);
+        return SL_FAIL(SL_ERR_FORMAT, "%s: merge %zu: '%s' is not in the vocabulary", what, where,
+                       (l < 0 ? sl_tok_quote(a, alen) : sl_tok_quote(b, blen)).s);
     char small[256];
     size_t n = alen + blen;
     char *buf = n <= sizeof small ? small : malloc(n);
@@ -300,8 +321,8 @@ sl_status sl_tok_add_merge(sl_tokenizer *t, const char *a, size_t alen, const ch
     t->last_merged = m;
     if (buf != small) free(buf);
     if (m < 0)
-        return SL_FAIL(SL_ERR_FORMAT, "%s: merge %zu: '%.*s%.*s' is not in the vocabulary", what, where,
-                       (int)(alen > 64 ? 64 : alen), a, (int)(blen > 64 ? 64 : blen), b);
+        return SL_FAIL(SL_ERR_FORMAT, "%s: merge %zu: '%s' + '%s' is not in the vocabulary", what, where,
+                       sl_tok_quote(a, alen).s, sl_tok_quote(b, blen).s);
     if (t->n_merges >= INT32_MAX) return SL_FAIL(SL_ERR_FORMAT, "%s: too many merges", what);
     SL_TRY(sl_tok_pair_put(t, l, r, (int32_t)t->n_merges, m));
     t->n_merges++;
