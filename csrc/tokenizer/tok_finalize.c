@@ -70,50 +70,6 @@ static sl_status build_char_table(sl_tokenizer *t)
     return SL_OK;
 }
 
-typedef struct scored { float score; int32_t id; } scored;
-
-static int cmp_score_desc(const void *a, const void *b)
-{
-    const scored *x = a, *y = b;
-    if (x->score != y->score) return x->score > y->score ? -1 : 1;
-    return (x->id > y->id) - (x->id < y->id);
-}
-
-/* SentencePiece BPE: the pair (l, r) merges into the piece l+r; pieces with higher scores merge
- * first and equal scores tie (then the left-most pair wins), so rank = dense rank of the score. */
-static sl_status build_pairs_from_scores(sl_tokenizer *t)
-{
-    scored *ids = malloc((size_t)(t->n_vocab ? t->n_vocab : 1) * sizeof *ids);
-    int32_t *rank = malloc((size_t)(t->n_vocab ? t->n_vocab : 1) * sizeof *rank);
-    if (!ids || !rank) { free(ids); free(rank); return SL_FAIL(SL_ERR_NOMEM, "out of memory"); }
-    size_t n = 0;
-    for (int64_t id = 0; id < t->n_vocab; id++)
-        if ((t->tflags[id] & SL_TOKF_MERGEABLE) && t->piece_len[id] > 1) ids[n++] = (scored){t->score[id], (int32_t)id};
-    qsort(ids, n, sizeof *ids, cmp_score_desc);
-    int32_t r = -1;
-    for (size_t i = 0; i < n; i++) {
-        if (i == 0 || ids[i].score != ids[i - 1].score) r++;
-        rank[ids[i].id] = r;
-    }
-    sl_status st = SL_OK;
-    for (size_t i = 0; i < n && st == SL_OK; i++) {
-        int32_t id = ids[i].id;
-        const uint8_t *s = (const uint8_t *)piece(t, id);
-        size_t len = t->piece_len[id], k = 0, cl;
-        while (st == SL_OK) {
-            sl_tok_utf8_next(s + k, len - k, &cl);
-            k += cl;
-            if (k >= len) break;
-            int32_t l = sl_tok_lookup(t, (const char *)s, k), rr = sl_tok_lookup(t, (const char *)s + k, len - k);
-            if (l >= 0 && rr >= 0 && (t->tflags[l] & SL_TOKF_MERGEABLE) && (t->tflags[rr] & SL_TOKF_MERGEABLE))
-                st = sl_tok_pair_put(t, l, rr, rank[id], id);
-        }
-    }
-    free(ids);
-    free(rank);
-    return st;
-}
-
 /* Words may be encoded separately when no merge joins a symbol ending in a non-"▁" character
  * with a symbol starting with "▁" (true of every SentencePiece vocabulary split by whitespace). */
 static bool check_word_split(const sl_tokenizer *t)
@@ -181,10 +137,11 @@ static sl_status build_trie(sl_tokenizer *t)
 
 sl_status sl_tok_finalize(sl_tokenizer *t, const char *what)
 {
+    SL_TRY(sl_tok_index(t));
     SL_TRY(set_flags_and_bytes(t, what));
     if (t->algo == SL_TOK_ALGO_SPM) {
         SL_TRY(build_char_table(t));
-        if (t->n_merges == 0) SL_TRY(build_pairs_from_scores(t));
+        if (t->n_merges == 0) SL_TRY(sl_tok_pairs_from_scores(t));
     }
     t->word_split = t->algo == SL_TOK_ALGO_SPM && check_word_split(t);
     t->dec_per_byte = t->algo == SL_TOK_ALGO_SPM;

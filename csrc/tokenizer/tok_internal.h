@@ -81,7 +81,8 @@ struct sl_tokenizer {
     uint8_t *type;                  /* (V) owned: sl_tok_type */
     uint8_t *tflags;                /* (V) owned: SL_TOKF_* */
     float *score;                   /* (V) owned: SentencePiece scores (0 when absent) */
-    sl_tok_strmap map;              /* text -> id */
+    sl_tok_strmap map;              /* text -> id (complete once indexed) */
+    bool indexed;                   /* map holds every text set so far; sl_tok_index */
 
     /* BPE */
     sl_tok_pairmap pairs;           /* (left, right) -> (rank, merged) */
@@ -123,11 +124,10 @@ sl_status sl_tok_create(sl_tok_algo algo, int64_t n_vocab, sl_tokenizer **out);
 sl_status sl_tok_resize(sl_tokenizer *t, int64_t n);
 /* Set the text of id (first text wins in the text -> id map unless replace). */
 sl_status sl_tok_set_piece(sl_tokenizer *t, int64_t id, const char *s, size_t len, sl_tok_type type, float score);
+/* Build the text -> id map for the texts set so far (once); later texts are mapped as set. */
+sl_status sl_tok_index(sl_tokenizer *t);
+/* Id of a text, -1 if absent (the map must be indexed). */
 int32_t sl_tok_lookup(const sl_tokenizer *t, const char *s, size_t len);
-/* Append the merge (a, b) with the next rank; `what`/`where` name the source for messages. */
-sl_status sl_tok_add_merge(sl_tokenizer *t, const char *a, size_t alen, const char *b, size_t blen,
-                           const char *what, size_t where);
-sl_status sl_tok_pair_put(sl_tokenizer *t, int32_t l, int32_t r, int32_t rank, int32_t merged);
 /* Mark id as an added token (it must have its text already); flags are SL_TOKF_* bits. */
 sl_status sl_tok_add_added(sl_tokenizer *t, int32_t id, unsigned flags);
 /* Check every id has a text, build lookup tables (chars, bytes, merges from scores, decode
@@ -153,6 +153,28 @@ static inline const sl_tok_pair *sl_tok_pair_find(const sl_tok_pairmap *m, int32
         if (p->key == UINT64_MAX) return NULL;
     }
 }
+
+/* ---- tok_merges.c ---- */
+#define SL_TOK_BATCH 32
+/* Make room for n more merges. */
+sl_status sl_tok_pairs_reserve(sl_tokenizer *t, size_t n);
+/* Look up n <= 2 * SL_TOK_BATCH texts with overlapping memory accesses (prefetch). */
+void sl_tok_lookup_batch(const sl_tokenizer *t, size_t n, const char *const *s, const size_t *len, int32_t *ids);
+/* Merges arrive in rank order through a batch that resolves them SL_TOK_BATCH at a time; the
+ * texts must stay valid until the next flush. */
+typedef struct sl_tok_merge_batch {
+    sl_tokenizer *t;                /* borrowed */
+    const char *what;               /* source, for messages */
+    int n;
+    const char *a[SL_TOK_BATCH], *b[SL_TOK_BATCH];
+    size_t alen[SL_TOK_BATCH], blen[SL_TOK_BATCH], where[SL_TOK_BATCH];
+} sl_tok_merge_batch;
+void sl_tok_merge_batch_init(sl_tok_merge_batch *mb, sl_tokenizer *t, const char *what);
+sl_status sl_tok_merge_batch_add(sl_tok_merge_batch *mb, const char *a, size_t alen, const char *b, size_t blen,
+                                 size_t where);
+sl_status sl_tok_merge_batch_flush(sl_tok_merge_batch *mb);
+/* SentencePiece: merges from piece scores (pair l, r -> piece l+r, ranked by score). */
+sl_status sl_tok_pairs_from_scores(sl_tokenizer *t);
 
 /* ---- tok_added.c ---- */
 sl_status sl_tok_trie_insert(sl_tok_trie *tr, const char *s, size_t len, int32_t id);

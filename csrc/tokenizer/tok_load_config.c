@@ -81,6 +81,7 @@ sl_status sl_tok_apply_config(sl_tokenizer *t, const char *config_path, sl_tok_c
 {
     if (cfg) { cfg->add_prefix_space = -1; cfg->tokenizer_class[0] = '\0'; }
     if (!config_path || !sl_tok_file_exists(config_path)) return SL_OK;
+    SL_TRY(sl_tok_index(t));
     sl_json_doc *doc;
     SL_TRY(sl_tok_read_json(config_path, &doc));
     const sl_json *root = sl_json_root(doc);

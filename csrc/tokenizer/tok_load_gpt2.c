@@ -13,7 +13,11 @@ static sl_status read_merges_txt(sl_tokenizer *t, const char *path)
     sl_mapping m = {0};
     SL_TRY(sl_mapping_open(&m, path));
     const char *s = (const char *)m.data, *end = s + m.size;
-    sl_status st = SL_OK;
+    size_t lines = 0;
+    for (const char *q = s; q < end && (q = memchr(q, '\n', (size_t)(end - q))); q++) lines++;
+    sl_status st = sl_tok_pairs_reserve(t, lines + 1);
+    sl_tok_merge_batch mb;
+    sl_tok_merge_batch_init(&mb, t, path);
     for (size_t line = 1; s < end && st == SL_OK; line++) {
         const char *nl = memchr(s, '\n', (size_t)(end - s));
         const char *e = nl ? nl : end;
@@ -25,9 +29,10 @@ static sl_status read_merges_txt(sl_tokenizer *t, const char *path)
         if (!sp || sp == s || sp + 1 == e || memchr(sp + 1, ' ', (size_t)(e - sp - 1)))
             st = sl_fail(SL_ERR_FORMAT, "%s: line %zu is not 'left right'", path, line);
         else
-            st = sl_tok_add_merge(t, s, (size_t)(sp - s), sp + 1, (size_t)(e - sp - 1), path, line);
+            st = sl_tok_merge_batch_add(&mb, s, (size_t)(sp - s), sp + 1, (size_t)(e - sp - 1), line);
         s = next;
     }
+    if (st == SL_OK) st = sl_tok_merge_batch_flush(&mb);   /* before the texts are unmapped */
     sl_mapping_close(&m);
     return st;
 }
@@ -119,15 +124,18 @@ static sl_status arrays_pieces(sl_tokenizer *t, const sl_tokenizer_arrays *a)
 static sl_status arrays_merges(sl_tokenizer *t, const sl_tokenizer_arrays *a)
 {
     if (a->n_merges < 0 || (a->n_merges && (!a->merges || !a->merge_lens))) return SL_FAIL(SL_ERR_ARG, "bad merges");
+    SL_TRY(sl_tok_pairs_reserve(t, (size_t)a->n_merges));
+    sl_tok_merge_batch mb;
+    sl_tok_merge_batch_init(&mb, t, "tokenizer.ggml.merges");
     for (int64_t i = 0; i < a->n_merges; i++) {
         const char *s = a->merges[i];
         size_t n = a->merge_lens[i];
         const char *sp = s ? memchr(s, ' ', n) : NULL;
         if (!sp || sp == s || sp + 1 == s + n)
             return SL_FAIL(SL_ERR_FORMAT, "merge %lld is not 'left right'", (long long)i);
-        SL_TRY(sl_tok_add_merge(t, s, (size_t)(sp - s), sp + 1, n - (size_t)(sp + 1 - s), "tokenizer.ggml.merges", (size_t)i));
+        SL_TRY(sl_tok_merge_batch_add(&mb, s, (size_t)(sp - s), sp + 1, n - (size_t)(sp + 1 - s), (size_t)i));
     }
-    return SL_OK;
+    return sl_tok_merge_batch_flush(&mb);
 }
 
 static sl_status arrays_build(sl_tokenizer *t, const sl_tokenizer_arrays *a, bool llama)

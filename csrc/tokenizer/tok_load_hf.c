@@ -251,21 +251,25 @@ static sl_status read_vocab(sl_tokenizer *t, const sl_json *vocab, const char *u
 
 static sl_status read_merges(sl_tokenizer *t, const sl_json *merges, const char *path)
 {
-    for (size_t i = 0; merges && i < merges->len; i++) {
+    if (!merges) return SL_OK;
+    SL_TRY(sl_tok_pairs_reserve(t, merges->len));
+    sl_tok_merge_batch mb;
+    sl_tok_merge_batch_init(&mb, t, path);
+    for (size_t i = 0; i < merges->len; i++) {
         const sl_json *m = &merges->items[i];
         if (m->type == SL_JSON_STRING) {
             const char *sp = memchr(m->str, ' ', m->len);
             if (!sp || memchr(sp + 1, ' ', m->len - (size_t)(sp + 1 - m->str)))
                 return sl_fail(SL_ERR_FORMAT, "%s: merge %zu at byte %zu is not 'a b'", path, i, m->offset);
-            SL_TRY(sl_tok_add_merge(t, m->str, (size_t)(sp - m->str), sp + 1, m->len - (size_t)(sp + 1 - m->str), path, i));
+            SL_TRY(sl_tok_merge_batch_add(&mb, m->str, (size_t)(sp - m->str), sp + 1, m->len - (size_t)(sp + 1 - m->str), i));
         } else if (m->type == SL_JSON_ARRAY && m->len == 2 && m->items[0].type == SL_JSON_STRING &&
                    m->items[1].type == SL_JSON_STRING) {
-            SL_TRY(sl_tok_add_merge(t, m->items[0].str, m->items[0].len, m->items[1].str, m->items[1].len, path, i));
+            SL_TRY(sl_tok_merge_batch_add(&mb, m->items[0].str, m->items[0].len, m->items[1].str, m->items[1].len, i));
         } else {
             return sl_fail(SL_ERR_FORMAT, "%s: merge %zu at byte %zu is not 'a b' or [a, b]", path, i, m->offset);
         }
     }
-    return SL_OK;
+    return sl_tok_merge_batch_flush(&mb);
 }
 
 static sl_status read_added(sl_tokenizer *t, const sl_json *added, const char *path)
@@ -333,6 +337,7 @@ static sl_status build(sl_tokenizer **out, const sl_json *root, const char *path
     sl_json_get_bool(model, "ignore_merges", &t->ignore_merges);
     const char *unk = sl_json_get_str(model, "unk_token");
     SL_TRY(read_vocab(t, vocab, unk, path));
+    SL_TRY(sl_tok_index(t));
     SL_TRY(read_merges(t, sl_json_get_type(model, "merges", SL_JSON_ARRAY), path));
     SL_TRY(read_added(t, added, path));
     const sl_json *norm = sl_json_get(root, "normalizer");

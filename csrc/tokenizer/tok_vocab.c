@@ -1,5 +1,5 @@
 /* tok_vocab.c — the vocabulary of a tokenizer being built: token texts in one pool, the
- * text -> id and (left, right) -> merge hash tables (open addressing, our own), UTF-8 and the
+ * text -> id hash table (open addressing, our own), UTF-8 and the
  * GPT-2 byte alphabet helpers, create/free. */
 #include <stdlib.h>
 #include <string.h>
@@ -139,6 +139,18 @@ static int32_t strmap_find(const sl_tokenizer *t, const char *s, size_t len, uin
     }
 }
 
+/* Map the text of id unless an earlier id has the same text; room is reserved. */
+static void map_insert(sl_tokenizer *t, int32_t id, uint64_t h)
+{
+    size_t slot;
+    const char *s = t->pool + t->piece_off[id];
+    size_t len = t->piece_len[id];
+    int32_t old = strmap_find(t, s, len, h, &slot);
+    if (old >= 0 && old != id) return;
+    t->map.slots[slot] = (sl_tok_slot){(uint32_t)(h >> 32), id, t->piece_off[id], (uint32_t)len};
+    if (old < 0) t->map.count++;
+}
+
 int32_t sl_tok_lookup(const sl_tokenizer *t, const char *s, size_t len)
 {
     if (!t->map.cap) return -1;
@@ -148,7 +160,6 @@ int32_t sl_tok_lookup(const sl_tokenizer *t, const char *s, size_t len)
 
 /* ---- create / free ---- */
 
-static sl_status pairmap_grow(sl_tokenizer *t);
 
 static sl_status alloc_arrays(sl_tokenizer *t, int64_t n)
 {
@@ -199,7 +210,7 @@ sl_status sl_tok_create(sl_tok_algo algo, int64_t n_vocab, sl_tokenizer **out)
     sl_status st = alloc_arrays(t, n_vocab > 0 ? n_vocab : 1);
     if (st == SL_OK) t->n_vocab = n_vocab;
     if (st == SL_OK) st = strmap_grow(t);
-    if (st == SL_OK) st = pairmap_grow(t);
+    if (st == SL_OK) st = sl_tok_pairs_reserve(t, 1024);
     if (st != SL_OK) { sl_tokenizer_free(t); return st; }
     *out = t;
     return SL_OK;
@@ -258,74 +269,29 @@ sl_status sl_tok_set_piece(sl_tokenizer *t, int64_t id, const char *s, size_t le
     SL_TRY(pool_append(t, s, len, &off));
     t->piece_off[id] = off;
     t->piece_len[id] = (uint32_t)len;
+    if (!t->indexed) return SL_OK;   /* sl_tok_index inserts the bulk of the vocabulary later */
     if ((t->map.count + 1) * 2 > t->map.cap) SL_TRY(strmap_grow(t));
-    uint64_t h = sl_tok_hash(s, len);
-    size_t slot;
-    int32_t old = strmap_find(t, s, len, h, &slot);
-    if (old < 0 || old == id) {
-        t->map.slots[slot] = (sl_tok_slot){(uint32_t)(h >> 32), (int32_t)id, off, (uint32_t)len};
-        if (old < 0) t->map.count++;
+    map_insert(t, (int32_t)id, sl_tok_hash(s, len));
+    return SL_OK;
+}
+
+sl_status sl_tok_index(sl_tokenizer *t)
+{
+    if (t->indexed) return SL_OK;
+    while (t->map.cap < (size_t)t->n_vocab * 2 + 2) SL_TRY(strmap_grow(t));
+    uint64_t h[32];
+    for (int64_t base = 0; base < t->n_vocab; base += 32) {
+        int64_t n = t->n_vocab - base < 32 ? t->n_vocab - base : 32;
+        for (int64_t i = 0; i < n; i++) {
+            int64_t id = base + i;
+            if (t->piece_off[id] == SL_TOK_NONE) continue;
+            h[i] = sl_tok_hash(t->pool + t->piece_off[id], t->piece_len[id]);
+            __builtin_prefetch(&t->map.slots[h[i] & (t->map.cap - 1)], 1);
+        }
+        for (int64_t i = 0; i < n; i++)
+            if (t->piece_off[base + i] != SL_TOK_NONE) map_insert(t, (int32_t)(base + i), h[i]);
     }
-    return SL_OK;
-}
-
-/* ---- merges ---- */
-
-static sl_status pairmap_grow(sl_tokenizer *t)
-{
-    size_t cap = t->pairs.cap ? t->pairs.cap * 2 : 4096;
-    sl_tok_pair *slots = malloc(cap * sizeof *slots);
-    if (!slots) return SL_FAIL(SL_ERR_NOMEM, "out of memory for a %zu-slot merge table", cap);
-    for (size_t i = 0; i < cap; i++) slots[i].key = UINT64_MAX;
-    for (size_t i = 0; i < t->pairs.cap; i++) {
-        sl_tok_pair p = t->pairs.slots[i];
-        if (p.key == UINT64_MAX) continue;
-        size_t j = (size_t)((p.key * 0x9E3779B97F4A7C15ull) >> 20) & (cap - 1);
-        while (slots[j].key != UINT64_MAX) j = (j + 1) & (cap - 1);
-        slots[j] = p;
-    }
-    free(t->pairs.slots);
-    t->pairs.slots = slots;
-    t->pairs.cap = cap;
-    return SL_OK;
-}
-
-/* Insert or overwrite (a later duplicate merge wins, like HF tokenizers). */
-sl_status sl_tok_pair_put(sl_tokenizer *t, int32_t l, int32_t r, int32_t rank, int32_t merged)
-{
-    if ((t->pairs.count + 1) * 2 > t->pairs.cap) SL_TRY(pairmap_grow(t));
-    uint64_t key = (uint64_t)(uint32_t)l << 32 | (uint32_t)r;
-    size_t mask = t->pairs.cap - 1, i = (size_t)((key * 0x9E3779B97F4A7C15ull) >> 20) & mask;
-    while (t->pairs.slots[i].key != UINT64_MAX && t->pairs.slots[i].key != key) i = (i + 1) & mask;
-    if (t->pairs.slots[i].key == UINT64_MAX) t->pairs.count++;
-    t->pairs.slots[i] = (sl_tok_pair){key, rank, merged};
-    return SL_OK;
-}
-
-sl_status sl_tok_add_merge(sl_tokenizer *t, const char *a, size_t alen, const char *b, size_t blen,
-                           const char *what, size_t where)
-{
-    int32_t l = sl_tok_lookup(t, a, alen), r = sl_tok_lookup(t, b, blen);
-    if (l < 0 || r < 0)
-        return SL_FAIL(SL_ERR_FORMAT, "%s: merge %zu: '%s' is not in the vocabulary", what, where,
-                       (l < 0 ? sl_tok_quote(a, alen) : sl_tok_quote(b, blen)).s);
-    char small[256];
-    size_t n = alen + blen;
-    char *buf = n <= sizeof small ? small : malloc(n);
-    if (!buf) return SL_FAIL(SL_ERR_NOMEM, "out of memory");
-    memcpy(buf, a, alen);
-    memcpy(buf + alen, b, blen);
-    int32_t m = t->last_merged + 1;
-    if (m <= 0 || m >= t->n_vocab || t->piece_len[m] != n || memcmp(t->pool + t->piece_off[m], buf, n) != 0)
-        m = sl_tok_lookup(t, buf, n);
-    t->last_merged = m;
-    if (buf != small) free(buf);
-    if (m < 0)
-        return SL_FAIL(SL_ERR_FORMAT, "%s: merge %zu: '%s' + '%s' is not in the vocabulary", what, where,
-                       sl_tok_quote(a, alen).s, sl_tok_quote(b, blen).s);
-    if (t->n_merges >= INT32_MAX) return SL_FAIL(SL_ERR_FORMAT, "%s: too many merges", what);
-    SL_TRY(sl_tok_pair_put(t, l, r, (int32_t)t->n_merges, m));
-    t->n_merges++;
+    t->indexed = true;
     return SL_OK;
 }
 
