@@ -42,10 +42,13 @@ sl_tok_ws *sl_tok_ws_take(const sl_tokenizer *t)
 {
     /* The slot is a cache of scratch memory, not tokenizer state: taking it does not change
      * any result, so the tokenizer stays logically const. */
-    _Atomic(sl_tok_ws *) *slot = (_Atomic(sl_tok_ws *) *)&t->ws_slot;
-    sl_tok_ws *ws = atomic_exchange(slot, NULL);
-    if (!ws) ws = calloc(1, sizeof *ws);
-    return ws;
+    _Atomic(sl_tok_ws *) *slots = (_Atomic(sl_tok_ws *) *)t->ws_slot;
+    for (int i = 0; i < SL_TOK_WS_SLOTS; i++) {
+        if (!atomic_load_explicit(&slots[i], memory_order_relaxed)) continue;
+        sl_tok_ws *ws = atomic_exchange(&slots[i], NULL);
+        if (ws) return ws;
+    }
+    return calloc(1, sizeof(sl_tok_ws));
 }
 
 void sl_tok_ws_free(sl_tok_ws *ws)
@@ -71,9 +74,12 @@ void sl_tok_ws_give(const sl_tokenizer *t, sl_tok_ws *ws)
         free(ws->heap); ws->heap = NULL; ws->heap_cap = 0;
     }
     if (ws->span_cap > ((size_t)1 << 18)) { free(ws->spans); ws->spans = NULL; ws->span_cap = 0; }
-    _Atomic(sl_tok_ws *) *slot = (_Atomic(sl_tok_ws *) *)&t->ws_slot;
-    sl_tok_ws *expected = NULL;
-    if (!atomic_compare_exchange_strong(slot, &expected, ws)) sl_tok_ws_free(ws);
+    _Atomic(sl_tok_ws *) *slots = (_Atomic(sl_tok_ws *) *)t->ws_slot;
+    for (int i = 0; i < SL_TOK_WS_SLOTS; i++) {
+        sl_tok_ws *expected = NULL;
+        if (atomic_compare_exchange_strong(&slots[i], &expected, ws)) return;
+    }
+    sl_tok_ws_free(ws);
 }
 
 static char *grow_buf(char **buf, size_t *cap, size_t bytes)

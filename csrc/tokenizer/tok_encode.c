@@ -187,8 +187,10 @@ sl_status sl_tokenizer_encode_batch(const sl_tokenizer *t, size_t n, const char 
         sl_tok_ws *ws = sl_tok_ws_take(t);
         #pragma omp for schedule(dynamic, 4)
         for (size_t i = 0; i < n; i++) {
-            sl_status st = ws ? encode_with(t, ws, texts[i], lens[i], flags, &outs[i])
+            sl_tok_ids local = outs[i];   /* a private copy: outs[] entries share cache lines */
+            sl_status st = ws ? encode_with(t, ws, texts[i], lens[i], flags, &local)
                               : SL_FAIL(SL_ERR_NOMEM, "out of memory");
+            outs[i] = local;
             if (st != SL_OK) {
                 #pragma omp critical(sl_tok_batch_error)
                 if (first == SL_OK) { first = st; snprintf(msg, sizeof msg, "%s", sl_last_error()); }

@@ -18,6 +18,7 @@
 #define SL_TOK_NONE ((uint32_t)0xFFFFFFFFu)
 #define SL_TOK_MAX_VOCAB ((int64_t)1 << 26)
 #define SL_TOK_MAX_PIECE ((size_t)1 << 20)
+#define SL_TOK_WS_SLOTS 8
 
 /* How the dummy "▁" prefix of SentencePiece-style BPE is added to each text fragment
  * (fragments are the pieces of text between matched added tokens). */
@@ -114,7 +115,7 @@ struct sl_tokenizer {
     int decode_strip;               /* leading spaces the decoder removes (0 or 1) */
     bool dec_per_byte;              /* invalid UTF-8 -> one U+FFFD per byte (SPM) or per maximal subpart */
 
-    _Atomic(sl_tok_ws *) ws_slot;   /* owned: a spare workspace, reused across calls */
+    _Atomic(sl_tok_ws *) ws_slot[SL_TOK_WS_SLOTS];  /* owned: spare workspaces (and their word caches) */
 };
 
 /* ---- tok_vocab.c ---- */

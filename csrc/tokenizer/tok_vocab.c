@@ -206,7 +206,7 @@ sl_status sl_tok_create(sl_tok_algo algo, int64_t n_vocab, sl_tokenizer **out)
     t->pretok = SL_PRETOK_NONE;
     t->parse_special_default = true;
     for (int i = 0; i < 256; i++) { t->byte_id[i] = -1; t->trie.root[i] = -1; }
-    atomic_init(&t->ws_slot, NULL);
+    for (int i = 0; i < SL_TOK_WS_SLOTS; i++) atomic_init(&t->ws_slot[i], NULL);
     sl_status st = alloc_arrays(t, n_vocab > 0 ? n_vocab : 1);
     if (st == SL_OK) t->n_vocab = n_vocab;
     if (st == SL_OK) st = strmap_grow(t);
@@ -219,7 +219,7 @@ sl_status sl_tok_create(sl_tok_algo algo, int64_t n_vocab, sl_tokenizer **out)
 void sl_tokenizer_free(sl_tokenizer *t)
 {
     if (!t) return;
-    sl_tok_ws_free(atomic_load(&t->ws_slot));
+    for (int i = 0; i < SL_TOK_WS_SLOTS; i++) sl_tok_ws_free(atomic_load(&t->ws_slot[i]));
     free(t->pool);
     free(t->piece_off);
     free(t->piece_len);
