@@ -179,3 +179,25 @@ def test_encode_batch_matches_encode(corpus_lines):
         assert len(batch) == len(corpus_lines)
         for line, ids in zip(corpus_lines, batch):
             assert np.array_equal(ids, tok.encode(line)), line[:60]
+
+
+def test_legacy_llama_tokenizer_json_layout(tmp_path, texts):
+    """Older Llama-2 tokenizer.json files put the dummy prefix in the normalizer
+    (Sequence[Prepend("▁"), Replace(" ", "▁")]) and have no pre-tokenizer."""
+    import json
+    from tokenizers import Tokenizer
+    j = json.loads((T / "mistral-7b-v0.1" / "tokenizer.json").read_text(encoding="utf-8"))
+    j["pre_tokenizer"] = None
+    j["normalizer"] = {"type": "Sequence", "normalizers": [
+        {"type": "Prepend", "prepend": "\u2581"},
+        {"type": "Replace", "pattern": {"String": " "}, "content": "\u2581"}]}
+    path = tmp_path / "tokenizer.json"
+    path.write_text(json.dumps(j), encoding="utf-8")
+    ref = Tokenizer.from_file(str(path))
+    tok = solar.Tokenizer.from_file(path)
+    extra = ["<s>hello</s> x", " a </s> b", "</s>"]
+    tc.parity("legacy Prepend+Replace tokenizer.json vs tokenizers", texts + extra, tok.encode,
+              lambda t: ref.encode(t).ids)
+    tc.same_text("legacy layout decode", [(t, tok.decode(ref.encode(t).ids),
+                                           ref.decode(ref.encode(t).ids, skip_special_tokens=False))
+                                          for t in texts + extra])
