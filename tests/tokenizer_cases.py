@@ -28,7 +28,10 @@ def _lines(path, n):
 
 
 def corpus(n=200):
-    """{name: [lines]}: WikiText-2 rows, Korean-English parallel text, KorQuAD paragraphs."""
+    """{name: [lines]}: WikiText-2 rows, Korean-English parallel text, KorQuAD paragraphs.
+    SOLAR_TOK_LINES=<n> raises the number of lines per corpus (0 = all) for a full run."""
+    import os
+    n = int(os.environ.get("SOLAR_TOK_LINES", n)) or 10 ** 9
     text = DATA / "text"
     out = {}
     out["wikitext2"] = _lines(text / "wikitext-2-raw" / "wiki.test.raw", n)

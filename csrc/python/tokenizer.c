@@ -392,6 +392,7 @@ static PyObject *stream_result(PyObject *self, sl_status st)
 static PyObject *stream_push(PyObject *self, PyObject *arg)
 {
     PyStream *s = (PyStream *)self;
+    if (!s->owner) return PyErr_Format(PyExc_ValueError, "stream is closed");
     long long id = PyLong_AsLongLong(arg);
     if (id == -1 && PyErr_Occurred()) return NULL;
     if (id < 0 || id >= sl_tokenizer_vocab_size(s->s.tok))
@@ -404,6 +405,7 @@ static PyObject *stream_push(PyObject *self, PyObject *arg)
 static PyObject *stream_flush(PyObject *self, PyObject *noargs)
 {
     PyStream *s = (PyStream *)self;
+    if (!s->owner) return PyErr_Format(PyExc_ValueError, "stream is closed");
     s->buf.n = 0;
     return stream_result(self, sl_tok_stream_flush(&s->s, &s->buf));
 }

@@ -106,7 +106,6 @@ struct sl_tokenizer {
     int32_t unk_id, bos_id, eos_id;
     int32_t prefix_ids[4], suffix_ids[4];   /* added around the ids with SL_TOK_ADD_SPECIAL */
     int n_prefix_ids, n_suffix_ids;
-    bool parse_special_default;     /* unused by C; kept for the Python layer */
     sl_tok_trie trie;               /* added tokens */
 
     /* decoding */
@@ -217,7 +216,8 @@ bool sl_tok_file_exists(const char *path);
 sl_status sl_tok_read_json(const char *path, sl_json_doc **doc);
 /* Apply tokenizer_config.json to a tokenizer being built (before sl_tok_finalize):
  * added_tokens_decoder, bos/eos/unk tokens, explicit add_bos_token/add_eos_token (which
- * replace the BOS/EOS template, as transformers does), split_special_tokens. cfg may be NULL. */
+ * replace the BOS/EOS template, as transformers does). split_special_tokens is the caller's
+ * (solar/tokenizer.py) business: it only changes the parse_special default. cfg may be NULL. */
 sl_status sl_tok_apply_config(sl_tokenizer *t, const char *config_path, sl_tok_config *cfg);
 /* BOS/EOS template from explicit flags. */
 void sl_tok_set_template(sl_tokenizer *t, bool add_bos, bool add_eos);

@@ -98,8 +98,6 @@ sl_status sl_tok_apply_config(sl_tokenizer *t, const char *config_path, sl_tok_c
         bool has_bos = sl_json_get_bool(root, "add_bos_token", &add_bos);
         bool has_eos = sl_json_get_bool(root, "add_eos_token", &add_eos);
         if (has_bos || has_eos) sl_tok_set_template(t, add_bos, add_eos);
-        bool split = false;
-        if (sl_json_get_bool(root, "split_special_tokens", &split)) t->parse_special_default = !split;
         bool aps;
         if (cfg && sl_json_get_bool(root, "add_prefix_space", &aps)) cfg->add_prefix_space = aps;
         const char *cls = sl_json_get_str(root, "tokenizer_class");

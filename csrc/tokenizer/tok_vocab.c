@@ -204,7 +204,6 @@ sl_status sl_tok_create(sl_tok_algo algo, int64_t n_vocab, sl_tokenizer **out)
     t->unk_id = t->bos_id = t->eos_id = -1;
     t->fuse_unk = false;
     t->pretok = SL_PRETOK_NONE;
-    t->parse_special_default = true;
     for (int i = 0; i < 256; i++) { t->byte_id[i] = -1; t->trie.root[i] = -1; }
     for (int i = 0; i < SL_TOK_WS_SLOTS; i++) atomic_init(&t->ws_slot[i], NULL);
     sl_status st = alloc_arrays(t, n_vocab > 0 ? n_vocab : 1);
