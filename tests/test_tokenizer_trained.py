@@ -165,3 +165,19 @@ def test_digit_split_changes_ids_like_tokenizers(tmp, texts):
     plain = solar.Tokenizer.from_file(path)
     assert len(plain.encode("1234567")) < 7 and len(tok.encode("1234567")) == 7
     tc.parity("digit-split wrapper vs tokenizers", texts, tok.encode, lambda t: ref.encode(t).ids)
+
+
+def test_added_token_strip_and_single_word_flags(tmp):
+    """HF added-token options: lstrip / rstrip eat the whitespace beside the token, single_word
+    matches only between non-word characters."""
+    from tokenizers import AddedToken, Tokenizer
+    ref = Tokenizer.from_file(str(tc.train_hf_byte_level(tmp, "gpt2", name="bl_flags")))
+    ref.add_special_tokens([AddedToken("<mask>", lstrip=True, special=True),
+                            AddedToken("<sep>", rstrip=True, special=True)])
+    ref.add_tokens([AddedToken("word", single_word=True, special=False, normalized=False)])
+    path = tmp / "bl_flags_added.json"
+    ref.save(str(path))
+    tok = solar.Tokenizer.from_file(path)
+    texts = ["a  <mask> b", "a<mask>b", " <sep>   x", "x <sep>\n\ny", "word", "a word b", "swordfish", "word!",
+             "\t <mask>", "awordb", "한word", "word한", "<mask><sep> word <mask>"]
+    tc.parity("added-token lstrip/rstrip/single_word", texts, tok.encode, lambda t: ref.encode(t).ids)

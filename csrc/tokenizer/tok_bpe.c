@@ -238,6 +238,8 @@ static sl_status bpe_compute(const sl_tokenizer *t, sl_tok_ws *ws, const uint8_t
     SL_TRY(init_symbols(t, ws, w, len, &n));
     sym *s = ws->syms;
     ws->heap_n = 0;
+    for (int32_t i = 0; i + 1 < n; i++)   /* overlap the table's cache misses */
+        if (s[i].id >= 0 && s[i + 1].id >= 0) __builtin_prefetch(&t->pairs.slots[sl_tok_pair_home(&t->pairs, s[i].id, s[i + 1].id)]);
     for (int32_t i = 0; i + 1 < n; i++) SL_TRY(try_pair(t, ws, i));
     while (ws->heap_n) {
         cand c = heap_pop(ws);
@@ -247,8 +249,12 @@ static sl_status bpe_compute(const sl_tokenizer *t, sl_tok_ws *ws, const uint8_t
         s[i].len += s[j].len;
         s[j].id = DEAD;
         s[i].next = s[j].next;
-        if (s[i].next >= 0) s[s[i].next].prev = i;
-        if (s[i].prev >= 0) SL_TRY(try_pair(t, ws, s[i].prev));
+        int32_t p = s[i].prev, nx = s[i].next;
+        if (nx >= 0) {
+            s[nx].prev = i;
+            if (s[nx].id >= 0) __builtin_prefetch(&t->pairs.slots[sl_tok_pair_home(&t->pairs, c.merged, s[nx].id)]);
+        }
+        if (p >= 0) SL_TRY(try_pair(t, ws, p));
         SL_TRY(try_pair(t, ws, i));
     }
     return emit_symbols(t, ws, w, out);

@@ -143,10 +143,16 @@ size_t sl_tok_utf8_put(char *out, uint32_t cp);
 typedef struct sl_tok_quoted { char s[100]; } sl_tok_quoted;
 sl_tok_quoted sl_tok_quote(const char *text, size_t len);
 
+static inline size_t sl_tok_pair_home(const sl_tok_pairmap *m, int32_t l, int32_t r)
+{
+    uint64_t key = (uint64_t)(uint32_t)l << 32 | (uint32_t)r;
+    return (size_t)((key * 0x9E3779B97F4A7C15ull) >> 20) & (m->cap - 1);
+}
+
 static inline const sl_tok_pair *sl_tok_pair_find(const sl_tok_pairmap *m, int32_t l, int32_t r)
 {
     uint64_t key = (uint64_t)(uint32_t)l << 32 | (uint32_t)r;
-    size_t mask = m->cap - 1, i = (size_t)((key * 0x9E3779B97F4A7C15ull) >> 20) & mask;
+    size_t mask = m->cap - 1, i = sl_tok_pair_home(m, l, r);
     for (;; i = (i + 1) & mask) {
         const sl_tok_pair *p = &m->slots[i];
         if (p->key == key) return p;
