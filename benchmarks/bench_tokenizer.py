@@ -2,7 +2,8 @@
 
 For the Mistral (= SOLAR, SentencePiece BPE) and EXAONE 4.0 (byte-level BPE) vocabularies, on
 English (WikiText-2) and Korean (KorQuAD paragraphs) text from ../shared/data: load time, encode
-of one long text, encode of a batch of lines (1 thread and N threads) and decode; MB/s of UTF-8
+of the whole text as one string, encode line by line (one call each), encode of the lines as one
+batch (1 thread and N threads) and decode of all ids; MB/s of UTF-8
 text and tokens/s, best of --repeat runs, and the ratio solar / fastest peer. Ids are checked to
 be equal before timing. Prints a Markdown table.
 
@@ -125,6 +126,7 @@ def bench_vocab(vocab, texts, args, rows):
             if ref != as_list(ours.encode(text, add_special=False, parse_special=p.parse_special)):
                 raise SystemExit(f"{vocab}/{lang}: {p.name} ids differ from solar")
             for op, fn in (("encode 1 text", lambda: p.encode(tok, text)),
+                           ("encode per line", lambda: [p.encode(tok, line) for line in lines]),
                            ("encode batch 1T", lambda: p.batch(tok, lines, 1)),
                            (f"encode batch {args.threads}T", lambda: p.batch(tok, lines, args.threads)),
                            ("decode", lambda: p.decode(tok, ref))):

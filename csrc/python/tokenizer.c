@@ -259,20 +259,55 @@ fail:
 
 /* ---- decode ---- */
 
+static int bad_id(long long id, size_t i, int64_t V)
+{
+    PyErr_Format(PyExc_ValueError, "token id %lld at position %zu out of range [0, %lld)", id, i, (long long)V);
+    return -1;
+}
+
+/* A list / tuple of ints, read without building an array (the usual form of generated ids). */
+static int ids_from_sequence(int64_t V, PyObject *seq, int32_t *out, size_t n)
+{
+    PyObject **items = PySequence_Fast_ITEMS(seq);
+    for (size_t i = 0; i < n; i++) {
+        if (!PyLong_Check(items[i])) {
+            PyErr_Format(PyExc_TypeError, "token ids must be integers, not %.80s", Py_TYPE(items[i])->tp_name);
+            return -1;
+        }
+        int overflow = 0;
+        long long v = PyLong_AsLongLongAndOverflow(items[i], &overflow);
+        if (v == -1 && PyErr_Occurred()) return -1;
+        if (overflow) {
+            PyErr_Format(PyExc_ValueError, "token id %R at position %zu out of range [0, %lld)", items[i], i, (long long)V);
+            return -1;
+        }
+        if (v < 0 || v >= V) return bad_id(v, i, V);
+        out[i] = (int32_t)v;
+    }
+    return 0;
+}
+
 /* Any integer sequence / array / scalar -> int32 ids checked against [0, V). */
 static int ids_arg(sl_tokenizer *t, PyObject *ids, int32_t **out, size_t *n)
 {
+    int64_t V = sl_tokenizer_vocab_size(t);
+    if (PyList_CheckExact(ids) || PyTuple_CheckExact(ids)) {
+        *n = (size_t)PySequence_Fast_GET_SIZE(ids);
+        *out = PyMem_Malloc((*n ? *n : 1) * sizeof **out);
+        if (!*out) { PyErr_NoMemory(); return -1; }
+        if (ids_from_sequence(V, ids, *out, *n) == 0) return 0;
+        PyMem_Free(*out);
+        return -1;
+    }
     PyArrayObject *arr = (PyArrayObject *)PyArray_FROMANY(ids, NPY_INT64, 0, 1, NPY_ARRAY_CARRAY);
     if (!arr) return -1;
     *n = (size_t)PyArray_SIZE(arr);
     const int64_t *v = PyArray_DATA(arr);
     *out = PyMem_Malloc((*n ? *n : 1) * sizeof **out);
     if (!*out) { Py_DECREF(arr); PyErr_NoMemory(); return -1; }
-    int64_t V = sl_tokenizer_vocab_size(t);
     for (size_t i = 0; i < *n; i++) {
         if (v[i] < 0 || v[i] >= V) {
-            PyErr_Format(PyExc_ValueError, "token id %lld at position %zu out of range [0, %lld)", (long long)v[i], i,
-                         (long long)V);
+            bad_id(v[i], i, V);
             PyMem_Free(*out);
             Py_DECREF(arr);
             return -1;
