@@ -270,12 +270,14 @@ static int ids_from_sequence(int64_t V, PyObject *seq, int32_t *out, size_t n)
 {
     PyObject **items = PySequence_Fast_ITEMS(seq);
     for (size_t i = 0; i < n; i++) {
-        if (!PyLong_Check(items[i])) {
+        PyObject *x = PyLong_Check(items[i]) ? Py_NewRef(items[i]) : PyNumber_Index(items[i]);   /* numpy ints */
+        if (!x) {
             PyErr_Format(PyExc_TypeError, "token ids must be integers, not %.80s", Py_TYPE(items[i])->tp_name);
             return -1;
         }
         int overflow = 0;
-        long long v = PyLong_AsLongLongAndOverflow(items[i], &overflow);
+        long long v = PyLong_AsLongLongAndOverflow(x, &overflow);
+        Py_DECREF(x);
         if (v == -1 && PyErr_Occurred()) return -1;
         if (overflow) {
             PyErr_Format(PyExc_ValueError, "token id %R at position %zu out of range [0, %lld)", items[i], i, (long long)V);
