@@ -19,3 +19,5 @@ __all__ = ["SolarError", "FormatError", "UnsupportedError", "Model", "Session", 
            "GGUFValue", "read_gguf", "write_gguf", "quantize", "quant",
            "Sampler", "SamplingParams", "GenerationResult", "apply_chat_template"]
 __version__ = "0.1.0"
+from .tokenizer import Tokenizer  # noqa: E402
+__all__.append("Tokenizer")

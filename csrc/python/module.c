@@ -7,6 +7,7 @@
 
 static const sl_py_add_fn ADDERS[] = {
     sl_py_add_model,
+    sl_py_add_tokenizer,
     sl_py_add_surgery,
     sl_py_add_pretok,
     sl_py_add_gguf,
