@@ -106,3 +106,12 @@ class Tokenizer(_core.TokenizerBase):
     def __repr__(self):
         return (f"<solar.Tokenizer {self.algorithm} vocab={self.vocab_size} bos={self.bos_id} "
                 f"eos={self.eos_id} add_bos={self.add_bos}>")
+
+
+def _from_gguf(cls, path):
+    """Load the vocabulary stored in a GGUF file (tokenizer.ggml.* metadata)."""
+    from .tokenizer_gguf import tokenizer_from_gguf
+    return tokenizer_from_gguf(cls, path)
+
+
+Tokenizer.from_gguf = classmethod(_from_gguf)
