@@ -1,0 +1,189 @@
+/* train_gemm.c — the blocked GEMM driver of training (packing, threading, blocking) and its
+ * scalar reference micro-kernel. See train_gemm.h for the contract. */
+#include <omp.h>
+#include <string.h>
+
+#include "runtime/runtime.h"
+#include "train/train_gemm.h"
+
+#define MR SL_TGEMM_MR
+#define NR SL_TGEMM_NR
+#define MC SL_TGEMM_MC
+#define KC SL_TGEMM_KC
+#define NC SL_TGEMM_NC
+
+static inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+static inline int64_t cdiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+void sl_tgemm_kernel_ref(int64_t kc, const float *a, const float *b, float *c, int64_t ldc,
+                         float alpha, float beta, int64_t mr, int64_t nr)
+{
+    float acc[MR][NR];
+    memset(acc, 0, sizeof acc);
+    for (int64_t k = 0; k < kc; k++)
+        for (int i = 0; i < MR; i++) {
+            const float ai = a[k * MR + i];
+            for (int j = 0; j < NR; j++) acc[i][j] += ai * b[k * NR + j];
+        }
+    for (int64_t i = 0; i < mr; i++)
+        for (int64_t j = 0; j < nr; j++) {
+            float v = alpha * acc[i][j];
+            c[i * ldc + j] = beta == 0.0f ? v : v + beta * c[i * ldc + j];
+        }
+}
+
+sl_tgemm_kernel_fn sl_tgemm_kernel(void)
+{
+#if SL_HAVE_X86 && defined(__x86_64__)
+    if (sl_runtime_isa() >= SL_ISA_AVX2) return sl_tgemm_kernel_avx2;
+#endif
+    return sl_tgemm_kernel_ref;
+}
+
+sl_status sl_tgemm_ws_init(sl_tgemm_ws *ws, int n_threads)
+{
+    memset(ws, 0, sizeof *ws);
+    ws->n_threads = n_threads < 1 ? 1 : n_threads;
+    ws->pack_a = sl_calloc((size_t)ws->n_threads * MC * KC, sizeof(float));
+    ws->pack_b = sl_calloc((size_t)ws->n_threads * KC * NC, sizeof(float));
+    if (!ws->pack_a || !ws->pack_b) {
+        sl_tgemm_ws_free(ws);
+        return SL_FAIL(SL_ERR_NOMEM, "out of memory for GEMM packing buffers (%d threads)", n_threads);
+    }
+    return SL_OK;
+}
+
+void sl_tgemm_ws_free(sl_tgemm_ws *ws)
+{
+    if (!ws) return;
+    sl_free(ws->pack_a);
+    sl_free(ws->pack_b);
+    ws->pack_a = ws->pack_b = NULL;
+}
+
+/* Pack rows [i0, i0+mc) x depth [p0, p0+kc) of op(A) into MR-row micro-panels (k-major). */
+static void pack_a(sl_tgemm_mat A, int64_t i0, int64_t mc, int64_t p0, int64_t kc, float *dst)
+{
+    for (int64_t ip = 0; ip < mc; ip += MR, dst += MR * kc) {
+        const int64_t mr = min64(MR, mc - ip);
+        if (!A.trans) {
+            for (int64_t i = 0; i < mr; i++) {
+                const float *src = A.x + (i0 + ip + i) * A.ld + p0;
+                for (int64_t k = 0; k < kc; k++) dst[k * MR + i] = src[k];
+            }
+            for (int64_t i = mr; i < MR; i++)
+                for (int64_t k = 0; k < kc; k++) dst[k * MR + i] = 0.0f;
+        } else {
+            for (int64_t k = 0; k < kc; k++) {
+                const float *src = A.x + (p0 + k) * A.ld + i0 + ip;
+                int64_t i = 0;
+                for (; i < mr; i++) dst[k * MR + i] = src[i];
+                for (; i < MR; i++) dst[k * MR + i] = 0.0f;
+            }
+        }
+    }
+}
+
+/* Pack depth [p0, p0+kc) x columns [j0, j0+nr) (nr <= NR) of op(B) into one NR-column micro-panel. */
+static void pack_b(sl_tgemm_mat B, int64_t p0, int64_t kc, int64_t j0, int64_t nr, float *dst)
+{
+    if (!B.trans) {
+        for (int64_t k = 0; k < kc; k++) {
+            const float *src = B.x + (p0 + k) * B.ld + j0;
+            int64_t j = 0;
+            for (; j < nr; j++) dst[k * NR + j] = src[j];
+            for (; j < NR; j++) dst[k * NR + j] = 0.0f;
+        }
+    } else {
+        for (int64_t j = 0; j < nr; j++) {
+            const float *src = B.x + (j0 + j) * B.ld + p0;
+            for (int64_t k = 0; k < kc; k++) dst[k * NR + j] = src[k];
+        }
+        for (int64_t j = nr; j < NR; j++)
+            for (int64_t k = 0; k < kc; k++) dst[k * NR + j] = 0.0f;
+    }
+}
+
+/* C = beta * C for the K == 0 case (beta == 0 writes zeros without reading). */
+static void scale_c(int64_t M, int64_t N, float beta, float *C, int64_t ldc)
+{
+    for (int64_t i = 0; i < M; i++)
+        for (int64_t j = 0; j < N; j++) C[i * ldc + j] = beta == 0.0f ? 0.0f : beta * C[i * ldc + j];
+}
+
+/* One tile: pack rows [ic, ic+mc) of op(A), multiply with packed panels [jp0, jp1) of op(B). */
+static void run_tile(sl_tgemm_kernel_fn kern, sl_tgemm_mat A, int64_t ic, int64_t mc, int64_t pc,
+                     int64_t kc, const float *pb, int64_t jc, int64_t nc, int64_t jp0, int64_t jp1,
+                     float alpha, float beta, float *C, int64_t ldc, float *pa)
+{
+    pack_a(A, ic, mc, pc, kc, pa);
+    for (int64_t jp = jp0; jp < jp1; jp++) {
+        const int64_t j = jp * NR, nr = min64(NR, nc - j);
+        for (int64_t ip = 0; ip < mc; ip += MR)
+            kern(kc, pa + ip * kc, pb + jp * NR * kc, C + (ic + ip) * ldc + jc + j, ldc, alpha, beta,
+                 min64(MR, mc - ip), nr);
+    }
+}
+
+void sl_tgemm_serial(const sl_tgemm_ws *ws, int tid, int64_t M, int64_t N, int64_t K, float alpha,
+                     sl_tgemm_mat A, sl_tgemm_mat B, float beta, float *C, int64_t ldc)
+{
+    if (M <= 0 || N <= 0) return;
+    if (K <= 0) { scale_c(M, N, beta, C, ldc); return; }
+    sl_tgemm_kernel_fn kern = sl_tgemm_kernel();
+    float *pa = ws->pack_a + (size_t)tid * MC * KC;
+    float *pb = ws->pack_b + (size_t)tid * KC * NC;
+    for (int64_t jc = 0; jc < N; jc += NC) {
+        const int64_t nc = min64(NC, N - jc), n_panels = cdiv(nc, NR);
+        for (int64_t pc = 0; pc < K; pc += KC) {
+            const int64_t kc = min64(KC, K - pc);
+            for (int64_t jp = 0; jp < n_panels; jp++)
+                pack_b(B, pc, kc, jc + jp * NR, min64(NR, nc - jp * NR), pb + jp * NR * kc);
+            for (int64_t ic = 0; ic < M; ic += MC)
+                run_tile(kern, A, ic, min64(MC, M - ic), pc, kc, pb, jc, nc, 0, n_panels, alpha,
+                         pc == 0 ? beta : 1.0f, C, ldc, pa);
+        }
+    }
+}
+
+void sl_tgemm(const sl_tgemm_ws *ws, int64_t M, int64_t N, int64_t K, float alpha, sl_tgemm_mat A,
+              sl_tgemm_mat B, float beta, float *C, int64_t ldc)
+{
+    const int nt = ws->n_threads;
+    if (nt <= 1 || (double)M * (double)N * (double)K < 65536.0) {
+        sl_tgemm_serial(ws, 0, M, N, K, alpha, A, B, beta, C, ldc);
+        return;
+    }
+    if (M <= 0 || N <= 0) return;
+    if (K <= 0) { scale_c(M, N, beta, C, ldc); return; }
+    sl_tgemm_kernel_fn kern = sl_tgemm_kernel();
+    /* Row blocks of at most MC, at least one per thread when M allows; column chunks fill the rest. */
+    int64_t mc = MC;
+    if (cdiv(M, MC) < nt) mc = cdiv(cdiv(M, nt), MR) * MR;
+    const int64_t m_blocks = cdiv(M, mc);
+    float *pb = ws->pack_b;
+#pragma omp parallel num_threads(nt)
+    {
+        float *pa = ws->pack_a + (size_t)omp_get_thread_num() * MC * KC;
+        for (int64_t jc = 0; jc < N; jc += NC) {
+            const int64_t nc = min64(NC, N - jc), n_panels = cdiv(nc, NR);
+            int64_t n_chunks = cdiv(2 * nt, m_blocks);
+            if (n_chunks > n_panels) n_chunks = n_panels;
+            const int64_t per_chunk = cdiv(n_panels, n_chunks);
+            for (int64_t pc = 0; pc < K; pc += KC) {
+                const int64_t kc = min64(KC, K - pc);
+#pragma omp for schedule(static)
+                for (int64_t jp = 0; jp < n_panels; jp++)
+                    pack_b(B, pc, kc, jc + jp * NR, min64(NR, nc - jp * NR), pb + jp * NR * kc);
+#pragma omp for schedule(dynamic, 1)
+                for (int64_t tile = 0; tile < m_blocks * n_chunks; tile++) {
+                    const int64_t ic = (tile / n_chunks) * mc, ch = tile % n_chunks;
+                    const int64_t jp0 = ch * per_chunk, jp1 = min64(n_panels, jp0 + per_chunk);
+                    if (jp0 < jp1)
+                        run_tile(kern, A, ic, min64(mc, M - ic), pc, kc, pb, jc, nc, jp0, jp1, alpha,
+                                 pc == 0 ? beta : 1.0f, C, ldc, pa);
+                }
+            }
+        }
+    }
+}
