@@ -1,6 +1,7 @@
 /* train_gemm.c — the blocked GEMM driver of training (packing, threading, blocking) and its
  * scalar reference micro-kernel. See train_gemm.h for the contract. */
 #include <omp.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "runtime/runtime.h"
@@ -146,44 +147,43 @@ void sl_tgemm_serial(const sl_tgemm_ws *ws, int tid, int64_t M, int64_t N, int64
     }
 }
 
+/* The slice of op(X) starting at row r0 (offset along its first dimension). */
+static sl_tgemm_mat mat_rows(sl_tgemm_mat m, int64_t r0)
+{
+    m.x += m.trans ? r0 : r0 * m.ld;
+    return m;
+}
+
+/* The slice of op(X) starting at column c0. */
+static sl_tgemm_mat mat_cols(sl_tgemm_mat m, int64_t c0)
+{
+    m.x += m.trans ? c0 * m.ld : c0;
+    return m;
+}
+
+/* Threads split the larger of M and N into contiguous slices (multiples of MR / NR) and each
+ * runs the serial driver on its slice with its own packing buffers: no barrier inside, which
+ * keeps the product fast when the cores are shared with other processes. */
 void sl_tgemm(const sl_tgemm_ws *ws, int64_t M, int64_t N, int64_t K, float alpha, sl_tgemm_mat A,
               sl_tgemm_mat B, float beta, float *C, int64_t ldc)
 {
     const int nt = ws->n_threads;
-    if (nt <= 1 || (double)M * (double)N * (double)K < 65536.0) {
+    if (nt <= 1 || (double)M * (double)N * (double)K < 262144.0 || (M < 2 * MR && N < 2 * NR)) {
         sl_tgemm_serial(ws, 0, M, N, K, alpha, A, B, beta, C, ldc);
         return;
     }
-    if (M <= 0 || N <= 0) return;
-    if (K <= 0) { scale_c(M, N, beta, C, ldc); return; }
-    sl_tgemm_kernel_fn kern = sl_tgemm_kernel();
-    /* Row blocks of at most MC, at least one per thread when M allows; column chunks fill the rest. */
-    int64_t mc = MC;
-    if (cdiv(M, MC) < nt) mc = cdiv(cdiv(M, nt), MR) * MR;
-    const int64_t m_blocks = cdiv(M, mc);
-    float *pb = ws->pack_b;
+    const bool split_n = N / NR >= M / MR;
+    const int64_t unit = split_n ? NR : MR, len = split_n ? N : M;
+    const int64_t per = cdiv(cdiv(len, nt), unit) * unit;
 #pragma omp parallel num_threads(nt)
     {
-        float *pa = ws->pack_a + (size_t)omp_get_thread_num() * MC * KC;
-        for (int64_t jc = 0; jc < N; jc += NC) {
-            const int64_t nc = min64(NC, N - jc), n_panels = cdiv(nc, NR);
-            int64_t n_chunks = cdiv(2 * nt, m_blocks);
-            if (n_chunks > n_panels) n_chunks = n_panels;
-            const int64_t per_chunk = cdiv(n_panels, n_chunks);
-            for (int64_t pc = 0; pc < K; pc += KC) {
-                const int64_t kc = min64(KC, K - pc);
-#pragma omp for schedule(static)
-                for (int64_t jp = 0; jp < n_panels; jp++)
-                    pack_b(B, pc, kc, jc + jp * NR, min64(NR, nc - jp * NR), pb + jp * NR * kc);
-#pragma omp for schedule(dynamic, 1)
-                for (int64_t tile = 0; tile < m_blocks * n_chunks; tile++) {
-                    const int64_t ic = (tile / n_chunks) * mc, ch = tile % n_chunks;
-                    const int64_t jp0 = ch * per_chunk, jp1 = min64(n_panels, jp0 + per_chunk);
-                    if (jp0 < jp1)
-                        run_tile(kern, A, ic, min64(mc, M - ic), pc, kc, pb, jc, nc, jp0, jp1, alpha,
-                                 pc == 0 ? beta : 1.0f, C, ldc, pa);
-                }
-            }
+        const int tid = omp_get_thread_num();
+        const int64_t s0 = tid * per, s1 = min64(len, s0 + per);
+        if (s0 < s1) {
+            if (split_n)
+                sl_tgemm_serial(ws, tid, M, s1 - s0, K, alpha, A, mat_cols(B, s0), beta, C + s0, ldc);
+            else
+                sl_tgemm_serial(ws, tid, s1 - s0, N, K, alpha, mat_rows(A, s0), B, beta, C + s0 * ldc, ldc);
         }
     }
 }

@@ -33,7 +33,7 @@ void sl_tgemm_kernel_avx2(int64_t kc, const float *a, const float *b, float *c, 
 typedef struct sl_tgemm_ws {
     int n_threads;
     float *pack_a;     /* owned (n_threads, MC*KC) */
-    float *pack_b;     /* owned (n_threads, KC*NC); slot 0 is shared by the parallel driver */
+    float *pack_b;     /* owned (n_threads, KC*NC) */
 } sl_tgemm_ws;
 
 sl_status sl_tgemm_ws_init(sl_tgemm_ws *ws, int n_threads);

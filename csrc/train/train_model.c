@@ -171,12 +171,26 @@ void sl_trainer_zero_grad(sl_trainer *t)
     for (int64_t i = 0; i < n; i++) g[i] = 0.0f;
 }
 
+/* Sum of squares per fixed block of 2^16 floats, then the blocks in order: the result does not
+ * depend on the thread count. */
 double sl_trainer_grad_norm(const sl_trainer *t)
 {
-    const int64_t n = (int64_t)t->n_params;
+    const int64_t n = (int64_t)t->n_params, block = (int64_t)1 << 16, n_blocks = (n + block - 1) / block;
     const float *g = t->grads;
+    double *part = sl_alloc((size_t)(n_blocks > 0 ? n_blocks : 1) * sizeof(double));
     double ss = 0.0;
-#pragma omp parallel for num_threads(t->n_threads) schedule(static) reduction(+ : ss)
-    for (int64_t i = 0; i < n; i++) ss += (double)g[i] * g[i];
+    if (!part) {                              /* no scratch: one thread, same order */
+        for (int64_t i = 0; i < n; i++) ss += (double)g[i] * g[i];
+        return sqrt(ss);
+    }
+#pragma omp parallel for num_threads(t->n_threads) schedule(static)
+    for (int64_t b = 0; b < n_blocks; b++) {
+        const int64_t i1 = (b + 1) * block < n ? (b + 1) * block : n;
+        double s = 0.0;
+        for (int64_t i = b * block; i < i1; i++) s += (double)g[i] * g[i];
+        part[b] = s;
+    }
+    for (int64_t b = 0; b < n_blocks; b++) ss += part[b];
+    sl_free(part);
     return sqrt(ss);
 }
