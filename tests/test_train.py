@@ -448,3 +448,33 @@ def test_batch_sampler_and_sequential_batches():
     np.testing.assert_array_equal(targets, np.arange(1, 901))
     with pytest.raises(ValueError):
         data.BatchSampler(tokens[:10], batch=1, seq=16)
+
+
+# ---- command line ------------------------------------------------------------------------------
+
+def test_cli_train_runs_and_saves(tmp_path, monkeypatch, capsys):
+    import argparse
+    from solar.cli import train as cli_train
+    _, path = make_hf(tmp_path)
+    if not hasattr(solar, "load"):
+        monkeypatch.setattr(solar, "load", lambda p, n_threads=None: StandIn(p), raising=False)
+
+    class Ids:
+        n_vocab, bos_id, eos_id = 128, 1, 2
+
+        def encode(self, text, add_bos=False):
+            return [int(w) for w in text.split()]
+    rng = np.random.default_rng(0)
+    docs = [" ".join(str(i) for i in rng.integers(3, 128, 50)) for _ in range(20)]
+    data.tokenize_to_file(docs, Ids(), tmp_path / "d.tok")
+    parser = argparse.ArgumentParser()
+    cli_train.add_parser(parser.add_subparsers())
+    args = parser.parse_args(["train", str(path), str(tmp_path / "d.tok"), "-o", str(tmp_path / "out"),
+                              "--steps", "4", "--batch", "2", "--seq", "16", "--threads", "1", "--val-fraction",
+                              "0.2", "--eval-every", "2"])
+    assert args.func(args) == 0
+    assert "saved" in capsys.readouterr().out
+    log = json.loads((tmp_path / "out" / "train_log.json").read_text())
+    assert len(log["train_loss"]) == 4 and [v[0] for v in log["val"]] == [2, 4]
+    loaded = transformers.AutoModelForCausalLM.from_pretrained(tmp_path / "out")
+    assert loaded.config.num_hidden_layers == 2
