@@ -16,14 +16,14 @@
 static inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 static inline int64_t cdiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
-void sl_tgemm_kernel_ref(int64_t kc, const float *a, const float *b, float *c, int64_t ldc,
+void sl_tgemm_kernel_ref(int64_t kc, const float *a, int64_t lda, const float *b, float *c, int64_t ldc,
                          float alpha, float beta, int64_t mr, int64_t nr)
 {
     float acc[MR][NR];
     memset(acc, 0, sizeof acc);
     for (int64_t k = 0; k < kc; k++)
-        for (int i = 0; i < MR; i++) {
-            const float ai = a[k * MR + i];
+        for (int64_t i = 0; i < mr; i++) {
+            const float ai = lda ? a[i * lda + k] : a[k * MR + i];
             for (int j = 0; j < NR; j++) acc[i][j] += ai * b[k * NR + j];
         }
     for (int64_t i = 0; i < mr; i++)
@@ -112,17 +112,21 @@ static void scale_c(int64_t M, int64_t N, float beta, float *C, int64_t ldc)
         for (int64_t j = 0; j < N; j++) C[i * ldc + j] = beta == 0.0f ? 0.0f : beta * C[i * ldc + j];
 }
 
-/* One tile: pack rows [ic, ic+mc) of op(A), multiply with packed panels [jp0, jp1) of op(B). */
+/* One tile: rows [ic, ic+mc) of op(A) (packed when A is transposed, else read in place) times
+ * the packed panels [jp0, jp1) of op(B). */
 static void run_tile(sl_tgemm_kernel_fn kern, sl_tgemm_mat A, int64_t ic, int64_t mc, int64_t pc,
                      int64_t kc, const float *pb, int64_t jc, int64_t nc, int64_t jp0, int64_t jp1,
                      float alpha, float beta, float *C, int64_t ldc, float *pa)
 {
-    pack_a(A, ic, mc, pc, kc, pa);
+    const bool direct = !A.trans;
+    if (!direct) pack_a(A, ic, mc, pc, kc, pa);
     for (int64_t jp = jp0; jp < jp1; jp++) {
         const int64_t j = jp * NR, nr = min64(NR, nc - j);
-        for (int64_t ip = 0; ip < mc; ip += MR)
-            kern(kc, pa + ip * kc, pb + jp * NR * kc, C + (ic + ip) * ldc + jc + j, ldc, alpha, beta,
+        for (int64_t ip = 0; ip < mc; ip += MR) {
+            const float *a = direct ? A.x + (ic + ip) * A.ld + pc : pa + ip * kc;
+            kern(kc, a, direct ? A.ld : 0, pb + jp * NR * kc, C + (ic + ip) * ldc + jc + j, ldc, alpha, beta,
                  min64(MR, mc - ip), nr);
+        }
     }
 }
 
@@ -134,10 +138,11 @@ void sl_tgemm_serial(const sl_tgemm_ws *ws, int tid, int64_t M, int64_t N, int64
     sl_tgemm_kernel_fn kern = sl_tgemm_kernel();
     float *pa = ws->pack_a + (size_t)tid * MC * KC;
     float *pb = ws->pack_b + (size_t)tid * KC * NC;
+    const int64_t kb = cdiv(cdiv(K, cdiv(K, KC)), 8) * 8;    /* equal depth blocks, no short tail */
     for (int64_t jc = 0; jc < N; jc += NC) {
         const int64_t nc = min64(NC, N - jc), n_panels = cdiv(nc, NR);
-        for (int64_t pc = 0; pc < K; pc += KC) {
-            const int64_t kc = min64(KC, K - pc);
+        for (int64_t pc = 0; pc < K; pc += kb) {
+            const int64_t kc = min64(kb, K - pc);
             for (int64_t jp = 0; jp < n_panels; jp++)
                 pack_b(B, pc, kc, jc + jp * NR, min64(NR, nc - jp * NR), pb + jp * NR * kc);
             for (int64_t ic = 0; ic < M; ic += MC)

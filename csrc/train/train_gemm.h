@@ -13,19 +13,21 @@
 
 #define SL_TGEMM_MR 6
 #define SL_TGEMM_NR 16
-#define SL_TGEMM_MC 96     /* rows of op(A) per packed block (multiple of MR) */
-#define SL_TGEMM_KC 256    /* depth per packed block */
+#define SL_TGEMM_MC 144     /* rows of op(A) per packed block (multiple of MR) */
+#define SL_TGEMM_KC 384    /* depth per packed block */
 #define SL_TGEMM_NC 3072   /* columns of op(B) per packed block (multiple of NR) */
 
-/* Micro-kernel: c[i*ldc + j] = alpha * sum_k a[k*MR + i] * b[k*NR + j] + beta * c[...]
- * for i < mr, j < nr (mr <= MR, nr <= NR); beta == 0 never reads c. */
-typedef void (*sl_tgemm_kernel_fn)(int64_t kc, const float *a, const float *b, float *c, int64_t ldc,
-                                   float alpha, float beta, int64_t mr, int64_t nr);
+/* Micro-kernel: c[i*ldc + j] = alpha * sum_k A(i, k) * b[k*NR + j] + beta * c[i*ldc + j]
+ * for i < mr, j < nr (mr <= MR, nr <= NR); beta == 0 never reads c.
+ * A(i, k) = a[k*MR + i] (a packed micro-panel) when lda == 0, else a[i*lda + k] (rows of A read
+ * in place; rows i >= mr are never touched). */
+typedef void (*sl_tgemm_kernel_fn)(int64_t kc, const float *a, int64_t lda, const float *b, float *c,
+                                   int64_t ldc, float alpha, float beta, int64_t mr, int64_t nr);
 
-void sl_tgemm_kernel_ref(int64_t kc, const float *a, const float *b, float *c, int64_t ldc,
+void sl_tgemm_kernel_ref(int64_t kc, const float *a, int64_t lda, const float *b, float *c, int64_t ldc,
                          float alpha, float beta, int64_t mr, int64_t nr);
 #if SL_HAVE_X86 && defined(__x86_64__)
-void sl_tgemm_kernel_avx2(int64_t kc, const float *a, const float *b, float *c, int64_t ldc,
+void sl_tgemm_kernel_avx2(int64_t kc, const float *a, int64_t lda, const float *b, float *c, int64_t ldc,
                           float alpha, float beta, int64_t mr, int64_t nr);
 #endif
 
