@@ -69,18 +69,34 @@ def _llama3_inv_freq(inv: np.ndarray, sc: Mapping) -> np.ndarray:
     return np.where(medium, smoothed, scaled).astype(np.float32)
 
 
+def _layer_attention(config: Mapping, arch: str, n_layers: int) -> tuple[list, list]:
+    """Per-layer sliding window (0 = full causal) and RoPE flag.
+
+    ``layer_types`` marks the sliding layers when present; otherwise a ``sliding_window`` applies
+    to every layer (Mistral). EXAONE 4 hybrids skip RoPE on their full-attention layers (NoPE)."""
+    window = int(config.get("sliding_window") or 0)
+    types = config.get("layer_types")
+    if types is not None and len(types) != n_layers:
+        raise ValueError(f"layer_types has {len(types)} entries for {n_layers} layers")
+    if not window:
+        return [0] * n_layers, [1] * n_layers
+    sliding = [t == "sliding_attention" for t in types] if types is not None else [True] * n_layers
+    windows = [window if s else 0 for s in sliding]
+    rope = [1 if s else 0 for s in sliding] if arch == "exaone4" else [1] * n_layers
+    return windows, rope
+
+
 def _hparams(config: Mapping) -> dict:
     arch = config.get("arch", "llama")
     if arch not in ("llama", "mistral", "exaone", "exaone4"):
         raise _core.UnsupportedError(f"training does not support architecture {arch!r}")
-    layer_types = config.get("layer_types") or []
-    if config.get("sliding_window") and any(t == "sliding_attention" for t in layer_types):
-        raise _core.UnsupportedError("training does not support sliding-window attention layers")
-    return dict(n_layers=int(config["n_layers"]), n_embd=int(config["n_embd"]), n_head=int(config["n_head"]),
+    n_layers = int(config["n_layers"])
+    windows, rope = _layer_attention(config, arch, n_layers)
+    return dict(n_layers=n_layers, n_embd=int(config["n_embd"]), n_head=int(config["n_head"]),
                 n_head_kv=int(config["n_head_kv"]), head_dim=int(config["head_dim"]), n_ff=int(config["n_ff"]),
                 n_vocab=int(config["n_vocab"]), rms_eps=float(config["rms_eps"]),
                 tie_embeddings=bool(config.get("tie_embeddings")), post_norm=bool(config.get("post_norm")),
-                qk_norm=bool(config.get("qk_norm")))
+                qk_norm=bool(config.get("qk_norm")), layer_window=windows, layer_rope=rope)
 
 
 def _widen(name: str, arr: np.ndarray) -> np.ndarray:

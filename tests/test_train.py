@@ -40,7 +40,7 @@ class StandIn:
         self.weights = {k: (v.view(torch.int16).numpy().view(np.uint16) if v.dtype == torch.bfloat16 else v.numpy())
                         for k, v in load_file(str(self.path / "model.safetensors")).items()}
         c = self.hf_config
-        arch = "exaone4" if c["model_type"] == "exaone4" else "llama"
+        arch = {"exaone4": "exaone4", "mistral": "mistral"}.get(c["model_type"], "llama")
         rope = dict(c.get("rope_parameters") or {})
         theta = rope.pop("rope_theta", c.get("rope_theta", 10000.0))
         kind = rope.get("rope_type", "default")
@@ -72,15 +72,19 @@ def load(path):
 
 
 def make_hf(tmp_path, *, tie=False, rope=None, arch="llama", hidden=64, layers=2, heads=4, kv=2, ff=96, vocab=128,
-            seed=0, dtype=torch.float32, name="m"):
+            seed=0, dtype=torch.float32, name="m", window=None, layer_types=None):
     """Save a tiny random model (norm weights perturbed so their gradients are not trivial)."""
     torch.manual_seed(seed)
     kw = dict(hidden_size=hidden, intermediate_size=ff, num_hidden_layers=layers, num_attention_heads=heads,
               num_key_value_heads=kv, vocab_size=vocab, tie_word_embeddings=tie, rms_norm_eps=1e-5,
               max_position_embeddings=256)
     if arch == "exaone4":
-        cfg = transformers.Exaone4Config(**kw, sliding_window=None, layer_types=["full_attention"] * layers)
+        sw, types = window or None, layer_types or ["full_attention"] * layers
+        cfg = transformers.Exaone4Config(**kw, sliding_window=sw, layer_types=types)
         model = transformers.Exaone4ForCausalLM(cfg)
+    elif arch == "mistral":
+        cfg = transformers.MistralConfig(**kw, sliding_window=window, head_dim=hidden // heads)
+        model = transformers.MistralForCausalLM(cfg)
     else:
         if rope is not None:
             kw["rope_parameters"] = dict(rope, rope_theta=10000.0)
@@ -157,6 +161,22 @@ def test_exaone4_post_norm_qk_norm_gradients_match_torch(tmp_path):
     model, path = make_hf(tmp_path, arch="exaone4", tie=True)
     tr = Trainer(load(path), n_threads=2)
     check_grads(model, tr, batch(128, 2, 24))
+
+
+def test_exaone4_hybrid_sliding_window_and_nope_layers_match_torch(tmp_path):
+    """Sliding layers (window 8, with RoPE) and a global NoPE layer, over 70 tokens (two blocks)."""
+    if not hasattr(transformers, "Exaone4ForCausalLM"):
+        pytest.skip("transformers without EXAONE 4")
+    model, path = make_hf(tmp_path, arch="exaone4", layers=3, window=8,
+                          layer_types=["sliding_attention", "full_attention", "sliding_attention"])
+    tr = Trainer(load(path), n_threads=2)
+    check_grads(model, tr, batch(128, 2, 70))
+
+
+def test_mistral_sliding_window_matches_torch(tmp_path):
+    model, path = make_hf(tmp_path, arch="mistral", window=5)
+    tr = Trainer(load(path), n_threads=2)
+    check_grads(model, tr, batch(128, 2, 70))
 
 
 def test_generic_kernels_and_thread_counts_agree(tmp_path):

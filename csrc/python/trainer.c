@@ -13,37 +13,62 @@ typedef struct {
     int busy;          /* a call with the GIL released is running */
 } TrainerObject;
 
+/* An optional per-layer table (None, or L entries) as a C-contiguous array of `type`. */
+static int layer_table(PyObject *obj, int type, int64_t L, const char *what, PyArrayObject **out)
+{
+    *out = NULL;
+    if (!obj || obj == Py_None) return 0;
+    *out = (PyArrayObject *)PyArray_FROMANY(obj, type, 1, 1, NPY_ARRAY_IN_ARRAY | NPY_ARRAY_FORCECAST);
+    if (!*out) return -1;
+    if (PyArray_DIM(*out, 0) != L) {
+        PyErr_Format(PyExc_ValueError, "%s must have n_layers = %lld entries", what, (long long)L);
+        Py_CLEAR(*out);
+        return -1;
+    }
+    return 0;
+}
+
 static int trainer_init(TrainerObject *self, PyObject *args, PyObject *kw)
 {
     static char *kwlist[] = {"n_layers", "n_embd", "n_head", "n_head_kv", "head_dim", "n_ff", "n_vocab", "rms_eps",
-                             "tie_embeddings", "post_norm", "qk_norm", "inv_freq", "n_threads", NULL};
+                             "tie_embeddings", "post_norm", "qk_norm", "inv_freq", "n_threads", "layer_window",
+                             "layer_rope", NULL};
     sl_train_hparams hp = {0};
-    int tie = 0, post = 0, qkn = 0, n_threads = 0;
-    PyObject *inv_obj = NULL;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "|$LLLLLLLfpppOi", kwlist, &hp.n_layers, &hp.n_embd, &hp.n_head,
+    int tie = 0, post = 0, qkn = 0, n_threads = 0, rc = -1;
+    PyObject *inv_obj = NULL, *win_obj = NULL, *rope_obj = NULL;
+    PyArrayObject *inv = NULL, *win = NULL, *rope = NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "|$LLLLLLLfpppOiOO", kwlist, &hp.n_layers, &hp.n_embd, &hp.n_head,
                                      &hp.n_head_kv, &hp.head_dim, &hp.n_ff, &hp.n_vocab, &hp.rms_eps, &tie, &post,
-                                     &qkn, &inv_obj, &n_threads))
+                                     &qkn, &inv_obj, &n_threads, &win_obj, &rope_obj))
         return -1;
     if (self->ready) { PyErr_SetString(PyExc_RuntimeError, "Trainer already initialised"); return -1; }
     if (!inv_obj) { PyErr_SetString(PyExc_TypeError, "Trainer() needs every keyword argument"); return -1; }
     hp.tie_embeddings = tie;
     hp.post_norm = post;
     hp.qk_norm = qkn;
-    PyArrayObject *inv = (PyArrayObject *)PyArray_FROMANY(inv_obj, NPY_FLOAT32, 1, 1, NPY_ARRAY_IN_ARRAY);
-    if (!inv) return -1;
+    inv = (PyArrayObject *)PyArray_FROMANY(inv_obj, NPY_FLOAT32, 1, 1, NPY_ARRAY_IN_ARRAY);
+    if (!inv) goto fail;
     if (hp.head_dim <= 0 || PyArray_DIM(inv, 0) != hp.head_dim / 2) {
         PyErr_Format(PyExc_ValueError, "inv_freq must have head_dim/2 = %lld entries", (long long)(hp.head_dim / 2));
-        Py_DECREF(inv);
-        return -1;
+        goto fail;
     }
+    if (layer_table(win_obj, NPY_INT64, hp.n_layers, "layer_window", &win) < 0 ||
+        layer_table(rope_obj, NPY_UINT8, hp.n_layers, "layer_rope", &rope) < 0)
+        goto fail;
+    hp.layer_window = win ? (const int64_t *)PyArray_DATA(win) : NULL;
+    hp.layer_rope = rope ? (const uint8_t *)PyArray_DATA(rope) : NULL;
     sl_status st;
     Py_BEGIN_ALLOW_THREADS
     st = sl_trainer_init(&self->t, &hp, (const float *)PyArray_DATA(inv), n_threads);
     Py_END_ALLOW_THREADS
-    Py_DECREF(inv);
-    if (st != SL_OK) { sl_py_raise_for((PyObject *)self, st); return -1; }
+    if (st != SL_OK) { sl_py_raise_for((PyObject *)self, st); goto fail; }
     self->ready = 1;
-    return 0;
+    rc = 0;
+fail:
+    Py_XDECREF(inv);
+    Py_XDECREF(win);
+    Py_XDECREF(rope);
+    return rc;
 }
 
 static void trainer_dealloc(TrainerObject *self)

@@ -32,6 +32,9 @@ typedef struct sl_train_hparams {
     bool tie_embeddings;   /* output = tok_embd */
     bool post_norm;        /* exaone4 block: post_attn_norm / post_ffn_norm, no attn_norm/ffn_norm */
     bool qk_norm;          /* per-head RMSNorm on q and k before RoPE */
+    const int64_t *layer_window;   /* (L) 0: full causal, w: sliding window of w keys; NULL: all full.
+                                    * Borrowed for sl_trainer_init only (copied). */
+    const uint8_t *layer_rope;     /* (L) 1: RoPE on q, k; 0: none (NoPE); NULL: all RoPE. Same. */
 } sl_train_hparams;
 
 /* One trainable tensor: a (rows, cols) block of the slabs at `offset` floats. */
@@ -114,6 +117,8 @@ typedef struct sl_trainer {
     float *params, *grads, *adam_m, *adam_v;   /* owned slabs (n_params) */
     sl_train_weights w, g;        /* views of params / grads */
     float *inv_freq;              /* owned (Dh/2) RoPE inverse frequencies (scaling applied) */
+    int64_t *window;              /* owned (L) per-layer sliding window, 0 = full */
+    uint8_t *rope;                /* owned (L) per-layer RoPE flag */
     sl_train_acts acts;           /* sized for the last (B, S) seen */
     sl_tgemm_ws ws;
 } sl_trainer;

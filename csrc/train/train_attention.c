@@ -1,5 +1,6 @@
 /* train_attention.c — causal GQA attention forward (saving log-sum-exp) and backward
- * (recomputing probabilities per block of BR query rows). Contract in train_attention.h.
+ * (recomputing probabilities per block of BR query rows), causal with an optional sliding window.
+ * Contract in train_attention.h.
  * The forward runs one task per (batch, head); the backward one task per (batch, kv head), so
  * that the K/V gradients of a group of query heads are written by one thread only. */
 #include <math.h>
@@ -26,19 +27,48 @@ static head_view head_at(sl_train_att_dims d, int64_t b, int64_t h)
                        row0 * Q + h * d.Dh};
 }
 
-/* Softmax of the causal part of rows i0..i0+rows of a score block (ld = ncols), zeroing the
- * masked tail; lse[i] receives the log-sum-exp of row i. */
-static void softmax_block(const sl_train_vec *v, float *P, int64_t rows, int64_t ncols, int64_t i0, float *lse)
+/* A block of query rows [i0, i0+rows) sees key columns [c0, c0+ncols); row r's visible keys are
+ * [lo, hi) relative to c0. */
+typedef struct att_block {
+    int64_t i0, rows, c0, ncols;
+} att_block;
+
+static att_block block_at(sl_train_att_dims d, int64_t i0)
 {
-    for (int64_t r = 0; r < rows; r++) {
-        float *row = P + r * ncols;
-        const int64_t n = i0 + r + 1;
-        const float mx = v->max(n, row);
-        const float s = v->exp_sum(n, row, mx, row);
+    const int64_t rows = min64(BR, d.S - i0);
+    const int64_t c0 = d.window > 0 && i0 - d.window + 1 > 0 ? i0 - d.window + 1 : 0;
+    return (att_block){i0, rows, c0, i0 + rows - c0};
+}
+
+static void visible(sl_train_att_dims d, att_block bl, int64_t r, int64_t *lo, int64_t *hi)
+{
+    const int64_t i = bl.i0 + r;
+    const int64_t first = d.window > 0 && i - d.window + 1 > bl.c0 ? i - d.window + 1 : bl.c0;
+    *lo = first - bl.c0;
+    *hi = i + 1 - bl.c0;
+}
+
+/* Zero the masked entries of a row outside [lo, hi). */
+static void zero_outside(float *row, int64_t lo, int64_t hi, int64_t ncols)
+{
+    for (int64_t j = 0; j < lo; j++) row[j] = 0.0f;
+    for (int64_t j = hi; j < ncols; j++) row[j] = 0.0f;
+}
+
+/* Softmax of the visible part of each row of a score block (ld = ncols), zero elsewhere;
+ * lse[i] receives the log-sum-exp of row i. */
+static void softmax_block(const sl_train_vec *v, sl_train_att_dims d, att_block bl, float *P, float *lse)
+{
+    for (int64_t r = 0; r < bl.rows; r++) {
+        float *row = P + r * bl.ncols;
+        int64_t lo, hi;
+        visible(d, bl, r, &lo, &hi);
+        const float mx = v->max(hi - lo, row + lo);
+        const float s = v->exp_sum(hi - lo, row + lo, mx, row + lo);
         const float inv = 1.0f / s;
-        for (int64_t j = 0; j < n; j++) row[j] *= inv;
-        for (int64_t j = n; j < ncols; j++) row[j] = 0.0f;
-        lse[i0 + r] = mx + logf(s);
+        for (int64_t j = lo; j < hi; j++) row[j] *= inv;
+        zero_outside(row, lo, hi, bl.ncols);
+        lse[bl.i0 + r] = mx + logf(s);
     }
 }
 
@@ -49,11 +79,12 @@ static void head_fwd(const sl_tgemm_ws *ws, int tid, sl_train_att_dims d, const 
     const head_view hv = head_at(d, b, h);
     const float scale = 1.0f / sqrtf((float)d.Dh);
     for (int64_t i0 = 0; i0 < d.S; i0 += BR) {
-        const int64_t rows = min64(BR, d.S - i0), ncols = i0 + rows;
-        sl_tgemm_serial(ws, tid, rows, ncols, d.Dh, scale, sl_tgemm_n(qkv + hv.q_off + i0 * hv.W, hv.W),
-                        sl_tgemm_t(qkv + hv.k_off, hv.W), 0.0f, P, ncols);
-        softmax_block(v, P, rows, ncols, i0, lse);
-        sl_tgemm_serial(ws, tid, rows, d.Dh, ncols, 1.0f, sl_tgemm_n(P, ncols), sl_tgemm_n(qkv + hv.v_off, hv.W),
+        const att_block bl = block_at(d, i0);
+        const float *k = qkv + hv.k_off + bl.c0 * hv.W, *vv = qkv + hv.v_off + bl.c0 * hv.W;
+        sl_tgemm_serial(ws, tid, bl.rows, bl.ncols, d.Dh, scale, sl_tgemm_n(qkv + hv.q_off + i0 * hv.W, hv.W),
+                        sl_tgemm_t(k, hv.W), 0.0f, P, bl.ncols);
+        softmax_block(v, d, bl, P, lse);
+        sl_tgemm_serial(ws, tid, bl.rows, d.Dh, bl.ncols, 1.0f, sl_tgemm_n(P, bl.ncols), sl_tgemm_n(vv, hv.W),
                         0.0f, att + hv.o_off + i0 * hv.Q, hv.Q);
     }
 }
@@ -74,15 +105,15 @@ void sl_train_attention_fwd(const sl_tgemm_ws *ws, sl_train_att_dims d, const fl
     }
 }
 
-/* P = exp(scale * q k^T - lse) on the causal part (0 above the diagonal). */
-static void recompute_probs(const sl_train_vec *v, float *P, int64_t rows, int64_t ncols, int64_t i0,
-                            const float *lse)
+/* P = exp(scale * q k^T - lse) on the visible part, 0 elsewhere. */
+static void recompute_probs(const sl_train_vec *v, sl_train_att_dims d, att_block bl, float *P, const float *lse)
 {
-    for (int64_t r = 0; r < rows; r++) {
-        float *row = P + r * ncols;
-        const int64_t n = i0 + r + 1;
-        v->exp_sum(n, row, lse[i0 + r], row);
-        for (int64_t j = n; j < ncols; j++) row[j] = 0.0f;
+    for (int64_t r = 0; r < bl.rows; r++) {
+        float *row = P + r * bl.ncols;
+        int64_t lo, hi;
+        visible(d, bl, r, &lo, &hi);
+        v->exp_sum(hi - lo, row + lo, lse[bl.i0 + r], row + lo);
+        zero_outside(row, lo, hi, bl.ncols);
     }
 }
 
@@ -101,27 +132,30 @@ static void head_bwd(const sl_tgemm_ws *ws, int tid, sl_train_att_dims d, const 
         drow[i] = s;
     }
     for (int64_t i0 = 0; i0 < d.S; i0 += BR) {
-        const int64_t rows = min64(BR, d.S - i0), ncols = i0 + rows;
+        const att_block bl = block_at(d, i0);
+        const int64_t rows = bl.rows, ncols = bl.ncols;
         const float *q_blk = qkv + hv.q_off + i0 * hv.W, *do_blk = datt + hv.o_off + i0 * hv.Q;
-        sl_tgemm_serial(ws, tid, rows, ncols, d.Dh, scale, sl_tgemm_n(q_blk, hv.W), sl_tgemm_t(qkv + hv.k_off, hv.W),
-                        0.0f, P, ncols);
-        recompute_probs(v, P, rows, ncols, i0, lse);
+        const float *k = qkv + hv.k_off + bl.c0 * hv.W, *vv = qkv + hv.v_off + bl.c0 * hv.W;
+        float *dk = dqkv + hv.k_off + bl.c0 * hv.W, *dv = dqkv + hv.v_off + bl.c0 * hv.W;
+        sl_tgemm_serial(ws, tid, rows, ncols, d.Dh, scale, sl_tgemm_n(q_blk, hv.W), sl_tgemm_t(k, hv.W), 0.0f, P,
+                        ncols);
+        recompute_probs(v, d, bl, P, lse);
         /* dV += P^T dO */
-        sl_tgemm_serial(ws, tid, ncols, d.Dh, rows, 1.0f, sl_tgemm_t(P, ncols), sl_tgemm_n(do_blk, hv.Q), 1.0f,
-                        dqkv + hv.v_off, hv.W);
+        sl_tgemm_serial(ws, tid, ncols, d.Dh, rows, 1.0f, sl_tgemm_t(P, ncols), sl_tgemm_n(do_blk, hv.Q), 1.0f, dv,
+                        hv.W);
         /* dP = dO V^T; dS = P * (dP - drow) */
-        sl_tgemm_serial(ws, tid, rows, ncols, d.Dh, 1.0f, sl_tgemm_n(do_blk, hv.Q), sl_tgemm_t(qkv + hv.v_off, hv.W),
-                        0.0f, dP, ncols);
+        sl_tgemm_serial(ws, tid, rows, ncols, d.Dh, 1.0f, sl_tgemm_n(do_blk, hv.Q), sl_tgemm_t(vv, hv.W), 0.0f, dP,
+                        ncols);
         for (int64_t r = 0; r < rows; r++) {
             float *ds = dP + r * ncols;
             const float *p = P + r * ncols, dr = drow[i0 + r];
             for (int64_t j = 0; j < ncols; j++) ds[j] = p[j] * (ds[j] - dr);
         }
         /* dQ = scale dS K; dK += scale dS^T Q */
-        sl_tgemm_serial(ws, tid, rows, d.Dh, ncols, scale, sl_tgemm_n(dP, ncols), sl_tgemm_n(qkv + hv.k_off, hv.W),
-                        0.0f, dqkv + hv.q_off + i0 * hv.W, hv.W);
-        sl_tgemm_serial(ws, tid, ncols, d.Dh, rows, scale, sl_tgemm_t(dP, ncols), sl_tgemm_n(q_blk, hv.W), 1.0f,
-                        dqkv + hv.k_off, hv.W);
+        sl_tgemm_serial(ws, tid, rows, d.Dh, ncols, scale, sl_tgemm_n(dP, ncols), sl_tgemm_n(k, hv.W), 0.0f,
+                        dqkv + hv.q_off + i0 * hv.W, hv.W);
+        sl_tgemm_serial(ws, tid, ncols, d.Dh, rows, scale, sl_tgemm_t(dP, ncols), sl_tgemm_n(q_blk, hv.W), 1.0f, dk,
+                        hv.W);
     }
 }
 

@@ -13,10 +13,11 @@
 
 typedef struct sl_train_att_dims {
     int64_t B, S, H, Hkv, Dh;
+    int64_t window;        /* 0: full causal; w > 0: query i sees keys (i - w, i] */
 } sl_train_att_dims;
 
 /* qkv (B*S, W) with W = (H + 2*Hkv)*Dh: q heads, then k heads, then v heads per row.
- * att (B*S, H*Dh) = softmax(q k^T / sqrt(Dh) + causal mask) v; lse (B*H, S).
+ * att (B*S, H*Dh) = softmax(q k^T / sqrt(Dh) + causal (sliding-window) mask) v; lse (B*H, S).
  * scr: (ws->n_threads, 2, BR, S) scratch. */
 void sl_train_attention_fwd(const sl_tgemm_ws *ws, sl_train_att_dims d, const float *qkv, float *att,
                             float *lse, float *scr);

@@ -37,17 +37,17 @@ static void mlp_bwd(sl_trainer *t, const sl_train_layer *w, sl_train_layer *g, c
 }
 
 /* Attention part given dy = dL/d(attention output after wo) and its input xin. */
-static void attn_bwd(sl_trainer *t, const sl_train_layer *w, sl_train_layer *g, const sl_train_layer_acts *la,
-                     const float *dy, const float *xin, float *dxin, float beta)
+static void attn_bwd(sl_trainer *t, int64_t l, const sl_train_layer *w, sl_train_layer *g,
+                     const sl_train_layer_acts *la, const float *dy, const float *xin, float *dxin, float beta)
 {
     const dims d = dims_of(t);
     sl_train_acts *a = &t->acts;
     const int nt = t->n_threads;
     sl_tgemm(&t->ws, d.D, d.Q, d.N, 1.0f, sl_tgemm_t(dy, d.D), sl_tgemm_n(la->att, d.Q), 1.0f, g->wo, d.Q);
     sl_tgemm(&t->ws, d.N, d.Q, d.D, 1.0f, sl_tgemm_n(dy, d.D), sl_tgemm_n(w->wo, d.Q), 0.0f, a->datt, d.Q);
-    const sl_train_att_dims ad = {a->B, a->S, d.H, d.Hkv, d.Dh};
+    const sl_train_att_dims ad = {a->B, a->S, d.H, d.Hkv, d.Dh, t->window[l]};
     sl_train_attention_bwd(&t->ws, ad, la->qkv, la->att, la->lse, a->datt, a->dqkv, a->drow, a->att_scr);
-    sl_train_rope(nt, d.N, a->S, d.H + d.Hkv, d.Dh, a->dqkv, d.W, a->rope_cos, a->rope_sin, true);
+    if (t->rope[l]) sl_train_rope(nt, d.N, a->S, d.H + d.Hkv, d.Dh, a->dqkv, d.W, a->rope_cos, a->rope_sin, true);
     if (t->hp.qk_norm) {       /* in place: d(normed q|k) -> d(raw q|k) */
         const int64_t G = d.H + d.Hkv;
         sl_train_rmsnorm_bwd(nt, (sl_train_rows){d.N, d.H, d.Dh}, la->qkv_raw, d.W, w->q_norm, la->qk_rstd, G,
@@ -72,7 +72,7 @@ static void layer_bwd_pre(sl_trainer *t, int64_t l)
     mlp_bwd(t, w, g, la, a->dx, la->xn2, a->dxn, 0.0f);
     sl_train_rmsnorm_bwd(t->n_threads, rows, la->x_mid, d.D, w->ffn_norm, la->rstd2, 1, a->dxn, d.D, a->dx, d.D,
                          true, g->ffn_norm);
-    attn_bwd(t, w, g, la, a->dx, la->xn1, a->dxn, 0.0f);
+    attn_bwd(t, l, w, g, la, a->dx, la->xn1, a->dxn, 0.0f);
     sl_train_rmsnorm_bwd(t->n_threads, rows, la->x_in, d.D, w->attn_norm, la->rstd1, 1, a->dxn, d.D, a->dx, d.D,
                          true, g->attn_norm);
 }
@@ -91,7 +91,7 @@ static void layer_bwd_post(sl_trainer *t, int64_t l)
     mlp_bwd(t, w, g, la, a->dtmp, la->x_mid, a->dx, 1.0f);
     sl_train_rmsnorm_bwd(t->n_threads, rows, la->y_attn, d.D, w->post_attn_norm, la->rstd_pa, 1, a->dx, d.D,
                          a->dtmp, d.D, false, g->post_attn_norm);
-    attn_bwd(t, w, g, la, a->dtmp, la->x_in, a->dx, 1.0f);
+    attn_bwd(t, l, w, g, la, a->dtmp, la->x_in, a->dx, 1.0f);
 }
 
 sl_status sl_train_backward(sl_trainer *t)

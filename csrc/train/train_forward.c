@@ -21,7 +21,8 @@ static dims dims_of(const sl_trainer *t)
 }
 
 /* q|k|v = x wqkv^T, then QK-norm (optional) and RoPE; attention; returns with la->att filled. */
-static void attn_core_fwd(sl_trainer *t, const sl_train_layer *w, sl_train_layer_acts *la, const float *x)
+static void attn_core_fwd(sl_trainer *t, int64_t l, const sl_train_layer *w, sl_train_layer_acts *la,
+                          const float *x)
 {
     const dims d = dims_of(t);
     const int nt = t->n_threads;
@@ -36,18 +37,19 @@ static void attn_core_fwd(sl_trainer *t, const sl_train_layer *w, sl_train_layer
         for (int64_t n = 0; n < d.N; n++)
             memcpy(la->qkv + n * d.W + d.Q + d.KV, la->qkv_raw + n * d.W + d.Q + d.KV, (size_t)d.KV * sizeof(float));
     }
-    sl_train_rope(nt, d.N, d.S, d.H + d.Hkv, d.Dh, la->qkv, d.W, t->acts.rope_cos, t->acts.rope_sin, false);
-    const sl_train_att_dims ad = {t->acts.B, d.S, d.H, d.Hkv, d.Dh};
+    if (t->rope[l])
+        sl_train_rope(nt, d.N, d.S, d.H + d.Hkv, d.Dh, la->qkv, d.W, t->acts.rope_cos, t->acts.rope_sin, false);
+    const sl_train_att_dims ad = {t->acts.B, d.S, d.H, d.Hkv, d.Dh, t->window[l]};
     sl_train_attention_fwd(&t->ws, ad, la->qkv, la->att, la->lse, t->acts.att_scr);
 }
 
-static void layer_fwd_pre(sl_trainer *t, const sl_train_layer *w, sl_train_layer_acts *la, float *out)
+static void layer_fwd_pre(sl_trainer *t, int64_t l, const sl_train_layer *w, sl_train_layer_acts *la, float *out)
 {
     const dims d = dims_of(t);
     const int nt = t->n_threads;
     const sl_train_rows rows = {d.N, 1, d.D};
     sl_train_rmsnorm_fwd(nt, rows, la->x_in, d.D, w->attn_norm, t->hp.rms_eps, la->xn1, d.D, la->rstd1, 1);
-    attn_core_fwd(t, w, la, la->xn1);
+    attn_core_fwd(t, l, w, la, la->xn1);
     memcpy(la->x_mid, la->x_in, (size_t)(d.N * d.D) * sizeof(float));
     sl_tgemm(&t->ws, d.N, d.D, d.Q, 1.0f, sl_tgemm_n(la->att, d.Q), sl_tgemm_t(w->wo, d.Q), 1.0f, la->x_mid, d.D);
     sl_train_rmsnorm_fwd(nt, rows, la->x_mid, d.D, w->ffn_norm, t->hp.rms_eps, la->xn2, d.D, la->rstd2, 1);
@@ -58,12 +60,12 @@ static void layer_fwd_pre(sl_trainer *t, const sl_train_layer *w, sl_train_layer
     sl_tgemm(&t->ws, d.N, d.D, d.F, 1.0f, sl_tgemm_n(la->act, d.F), sl_tgemm_t(w->w_down, d.F), 1.0f, out, d.D);
 }
 
-static void layer_fwd_post(sl_trainer *t, const sl_train_layer *w, sl_train_layer_acts *la, float *out)
+static void layer_fwd_post(sl_trainer *t, int64_t l, const sl_train_layer *w, sl_train_layer_acts *la, float *out)
 {
     const dims d = dims_of(t);
     const int nt = t->n_threads;
     const sl_train_rows rows = {d.N, 1, d.D};
-    attn_core_fwd(t, w, la, la->x_in);
+    attn_core_fwd(t, l, w, la, la->x_in);
     sl_tgemm(&t->ws, d.N, d.D, d.Q, 1.0f, sl_tgemm_n(la->att, d.Q), sl_tgemm_t(w->wo, d.Q), 0.0f, la->y_attn, d.D);
     sl_train_rmsnorm_fwd(nt, rows, la->y_attn, d.D, w->post_attn_norm, t->hp.rms_eps, la->x_mid, d.D, la->rstd_pa, 1);
     sl_train_add(nt, d.N * d.D, la->x_in, la->x_mid);
@@ -82,8 +84,8 @@ sl_status sl_train_forward(sl_trainer *t)
     sl_train_embed_fwd(t->n_threads, a->N, D, a->ids, t->w.tok_embd, a->layers[0].x_in);
     for (int64_t l = 0; l < L; l++) {
         float *out = l + 1 < L ? a->layers[l + 1].x_in : a->x_out;
-        if (t->hp.post_norm) layer_fwd_post(t, &t->w.layers[l], &a->layers[l], out);
-        else layer_fwd_pre(t, &t->w.layers[l], &a->layers[l], out);
+        if (t->hp.post_norm) layer_fwd_post(t, l, &t->w.layers[l], &a->layers[l], out);
+        else layer_fwd_pre(t, l, &t->w.layers[l], &a->layers[l], out);
     }
     sl_train_rmsnorm_fwd(t->n_threads, (sl_train_rows){a->N, 1, D}, a->x_out, D, t->w.output_norm, t->hp.rms_eps,
                          a->xf, D, a->rstd_f, 1);

@@ -119,6 +119,24 @@ static sl_status alloc_slabs(sl_trainer *t)
     return SL_OK;
 }
 
+/* Own copies of the per-layer window / RoPE tables; the borrowed pointers are dropped. */
+static sl_status copy_layer_flags(sl_trainer *t)
+{
+    const int64_t L = t->hp.n_layers;
+    t->window = sl_calloc((size_t)L, sizeof(int64_t));
+    t->rope = sl_calloc((size_t)L, sizeof(uint8_t));
+    if (!t->window || !t->rope) return SL_FAIL(SL_ERR_NOMEM, "out of memory");
+    for (int64_t l = 0; l < L; l++) {
+        const int64_t w = t->hp.layer_window ? t->hp.layer_window[l] : 0;
+        if (w < 0) return SL_FAIL(SL_ERR_ARG, "layer %lld: negative sliding window %lld", (long long)l, (long long)w);
+        t->window[l] = w;
+        t->rope[l] = t->hp.layer_rope ? t->hp.layer_rope[l] != 0 : 1;
+    }
+    t->hp.layer_window = NULL;
+    t->hp.layer_rope = NULL;
+    return SL_OK;
+}
+
 static sl_status trainer_build(sl_trainer *t, const float *inv_freq)
 {
     SL_TRY(check_hparams(&t->hp));
@@ -134,6 +152,7 @@ static sl_status trainer_build(sl_trainer *t, const float *inv_freq)
         if (!isfinite(inv_freq[i])) return SL_FAIL(SL_ERR_ARG, "RoPE inverse frequency %lld is not finite", (long long)i);
         t->inv_freq[i] = inv_freq[i];
     }
+    SL_TRY(copy_layer_flags(t));
     return sl_tgemm_ws_init(&t->ws, t->n_threads);
 }
 
@@ -160,6 +179,8 @@ void sl_trainer_free(sl_trainer *t)
     sl_free(t->w.layers);
     sl_free(t->g.layers);
     sl_free(t->inv_freq);
+    sl_free(t->window);
+    sl_free(t->rope);
     memset(t, 0, sizeof *t);
 }
 
