@@ -241,6 +241,37 @@ static PyObject *trainer_adamw(TrainerObject *self, PyObject *args, PyObject *kw
     Py_RETURN_NONE;
 }
 
+/* Trainer.gemm(a, b, c, trans_a, trans_b, alpha, beta, n_threads): c = alpha op(a) op(b) + beta c in
+ * place on float32 C-contiguous 2-D arrays, with the training GEMM (for tests and benchmarks). */
+static PyObject *trainer_gemm(PyObject *cls, PyObject *args)
+{
+    PyArrayObject *a, *b, *c;
+    int ta, tb, nt;
+    float alpha, beta;
+    if (!PyArg_ParseTuple(args, "O!O!O!ppffi", &PyArray_Type, &a, &PyArray_Type, &b, &PyArray_Type, &c, &ta, &tb,
+                          &alpha, &beta, &nt))
+        return NULL;
+    PyArrayObject *arrs[3] = {a, b, c};
+    for (int i = 0; i < 3; i++)
+        if (PyArray_TYPE(arrs[i]) != NPY_FLOAT32 || PyArray_NDIM(arrs[i]) != 2 || !PyArray_IS_C_CONTIGUOUS(arrs[i]) ||
+            (i == 2 && !PyArray_ISWRITEABLE(arrs[i])))
+            return PyErr_Format(PyExc_ValueError, "gemm needs C-contiguous 2-D float32 arrays (c writable)");
+    const int64_t M = PyArray_DIM(c, 0), N = PyArray_DIM(c, 1), K = PyArray_DIM(a, ta ? 0 : 1);
+    if (PyArray_DIM(a, ta ? 1 : 0) != M || PyArray_DIM(b, tb ? 1 : 0) != K || PyArray_DIM(b, tb ? 0 : 1) != N)
+        return PyErr_Format(PyExc_ValueError, "gemm: shapes do not match");
+    sl_tgemm_ws ws;
+    sl_status st;
+    Py_BEGIN_ALLOW_THREADS
+    st = sl_tgemm_ws_init(&ws, nt);
+    if (st == SL_OK)
+        sl_tgemm(&ws, M, N, K, alpha, (sl_tgemm_mat){PyArray_DATA(a), PyArray_DIM(a, 1), ta},
+                 (sl_tgemm_mat){PyArray_DATA(b), PyArray_DIM(b, 1), tb}, beta, PyArray_DATA(c), N);
+    sl_tgemm_ws_free(&ws);
+    Py_END_ALLOW_THREADS
+    if (st != SL_OK) return sl_py_raise(sl_py_state_of_type((PyTypeObject *)cls), st);
+    Py_RETURN_NONE;
+}
+
 static PyObject *get_n_params(TrainerObject *self, void *c) { return PyLong_FromSize_t(self->t.n_params); }
 static PyObject *get_n_threads(TrainerObject *self, void *c) { return PyLong_FromLong(self->t.n_threads); }
 
@@ -256,6 +287,8 @@ static PyMethodDef trainer_methods[] = {
     {"grad_norm", (PyCFunction)trainer_grad_norm, METH_NOARGS, "Global L2 norm of the gradients."},
     {"adamw", (PyCFunction)(void (*)(void))trainer_adamw, METH_VARARGS | METH_KEYWORDS,
      "adamw(*, lr, beta1, beta2, eps, weight_decay, grad_scale, step): one AdamW update."},
+    {"gemm", (PyCFunction)trainer_gemm, METH_VARARGS | METH_CLASS,
+     "gemm(a, b, c, trans_a, trans_b, alpha, beta, n_threads): c = alpha op(a) op(b) + beta c (test hook)."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -166,9 +166,10 @@ static sl_tgemm_mat mat_cols(sl_tgemm_mat m, int64_t c0)
     return m;
 }
 
-/* Threads split the larger of M and N into contiguous slices (multiples of MR / NR) and each
- * runs the serial driver on its slice with its own packing buffers: no barrier inside, which
- * keeps the product fast when the cores are shared with other processes. */
+/* The larger of M and N is cut into contiguous slices (multiples of MR / NR), about three per
+ * thread, handed out dynamically; each slice runs the serial driver with its thread's packing
+ * buffers. No barrier inside, and a thread that the OS preempts holds up only its current slice,
+ * which keeps the product fast when the cores are shared with other processes. */
 void sl_tgemm(const sl_tgemm_ws *ws, int64_t M, int64_t N, int64_t K, float alpha, sl_tgemm_mat A,
               sl_tgemm_mat B, float beta, float *C, int64_t ldc)
 {
@@ -179,16 +180,16 @@ void sl_tgemm(const sl_tgemm_ws *ws, int64_t M, int64_t N, int64_t K, float alph
     }
     const bool split_n = N / NR >= M / MR;
     const int64_t unit = split_n ? NR : MR, len = split_n ? N : M;
-    const int64_t per = cdiv(cdiv(len, nt), unit) * unit;
-#pragma omp parallel num_threads(nt)
-    {
+    int64_t per = cdiv(cdiv(len, 3 * nt), unit) * unit;
+    if (per < 4 * unit) per = cdiv(cdiv(len, nt), unit) * unit;     /* small: one slice per thread */
+    const int64_t n_slices = cdiv(len, per);
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
+    for (int64_t sl = 0; sl < n_slices; sl++) {
         const int tid = omp_get_thread_num();
-        const int64_t s0 = tid * per, s1 = min64(len, s0 + per);
-        if (s0 < s1) {
-            if (split_n)
-                sl_tgemm_serial(ws, tid, M, s1 - s0, K, alpha, A, mat_cols(B, s0), beta, C + s0, ldc);
-            else
-                sl_tgemm_serial(ws, tid, s1 - s0, N, K, alpha, mat_rows(A, s0), B, beta, C + s0 * ldc, ldc);
-        }
+        const int64_t s0 = sl * per, s1 = min64(len, s0 + per);
+        if (split_n)
+            sl_tgemm_serial(ws, tid, M, s1 - s0, K, alpha, A, mat_cols(B, s0), beta, C + s0, ldc);
+        else
+            sl_tgemm_serial(ws, tid, s1 - s0, N, K, alpha, mat_rows(A, s0), B, beta, C + s0 * ldc, ldc);
     }
 }
