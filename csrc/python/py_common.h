@@ -50,5 +50,6 @@ int sl_py_add_gguf(PyObject *module, sl_py_state *st);
 int sl_py_add_sampler(PyObject *module, sl_py_state *st);
 int sl_py_add_kernels(PyObject *module, sl_py_state *st);
 int sl_py_add_quant(PyObject *module, sl_py_state *st);
+int sl_py_add_trainer(PyObject *module, sl_py_state *st);
 
 #endif /* SL_PY_COMMON_H */
