@@ -17,13 +17,13 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["add_parser", "run"]
+__all__ = ["HELP", "add_arguments", "main"]
+
+HELP = "continue pretraining a model on a corpus (f32, CPU)"
 
 
-def add_parser(subparsers):
-    """Register the ``train`` sub-command on an argparse sub-parsers object."""
-    p = subparsers.add_parser("train", help="continue pretraining a model on a corpus (f32, CPU)",
-                              description=__doc__.split("\n\n")[1])
+def add_arguments(p):
+    """The ``train`` sub-command's arguments."""
     p.add_argument("model", help="model folder or file (anything solar.load accepts)")
     p.add_argument("data", help="token file (with .json sidecar) or UTF-8 text file")
     p.add_argument("-o", "--output", required=True, help="output folder (replaced if it exists)")
@@ -42,8 +42,6 @@ def add_parser(subparsers):
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=None, help="threads (default: physical cores)")
     p.add_argument("--no-plot", action="store_true", help="do not write loss.png")
-    p.set_defaults(func=run)
-    return p
 
 
 def _load_corpus(path: Path, model) -> np.ndarray:
@@ -149,7 +147,7 @@ def _train_loop(trainer, args, train, val, log):
     log["tokens_per_second"] = tokens / max(log["seconds"], 1e-9)
 
 
-def run(args) -> int:
+def main(args) -> int:
     """Run ``solar train`` with parsed arguments; returns the exit status."""
     import solar
     from ..train import Trainer
