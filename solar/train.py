@@ -269,8 +269,8 @@ class Trainer:
                 config[key] = "float32"
         if "torch_dtype" not in config and "dtype" not in config:
             config["torch_dtype"] = "float32"
-        src = getattr(self.model, "path", None)
+        src = getattr(self.model, "files_from", None) or getattr(self.model, "path", None)
         copy = []
-        if src is not None and Path(src).is_dir():
+        if src is not None and Path(str(src)).is_dir():
             copy = [Path(src) / f for f in _TOKENIZER_FILES if (Path(src) / f).is_file()]
         return save_hf_folder(directory, config, self._params, max_shard_bytes=max_shard_bytes, copy_files=copy)

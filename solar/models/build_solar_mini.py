@@ -141,7 +141,7 @@ def train_phase(model, tokens, steps: int, a: argparse.Namespace, label: str, he
     log, t0 = [], time.time()
     for step in range(steps):
         loss = tr.step(sampler.sample())
-        if step % 50 == 0 or step == steps - 1:
+        if step % 50 == 0 or step == steps - 1:   # validation on the first held-out batches
             val = {k: _eval_loss(tr, v, a) for k, v in held.items()}
             log.append({"step": step, "loss": loss, **{f"val_{k}": x for k, x in val.items()}})
             tps = (step + 1) * a.batch * a.seq / (time.time() - t0)
@@ -149,9 +149,11 @@ def train_phase(model, tokens, steps: int, a: argparse.Namespace, label: str, he
     return tr, log
 
 
-def _eval_loss(tr, held_tokens, a) -> float:
+def _eval_loss(tr, held_tokens, a, max_batches: int = 6) -> float:
+    import itertools
     import solar.data
-    losses = [tr.eval_loss(b) for b in solar.data.sequential_batches(held_tokens, batch=a.batch, seq=a.seq)]
+    batches = solar.data.sequential_batches(held_tokens, batch=a.batch, seq=a.seq)
+    losses = [tr.eval_loss(b) for b in itertools.islice(batches, max_batches)]
     return float(np.mean(losses)) if losses else float("nan")
 
 
@@ -167,8 +169,8 @@ def main(argv=None) -> int:
     ap.add_argument("--kv-heads", type=int, default=2)
     ap.add_argument("--layers", type=int, default=4, help="base model layers; DUS makes 2(n-m)")
     ap.add_argument("--dus-m", type=int, default=1)
-    ap.add_argument("--base-steps", type=int, default=600)
-    ap.add_argument("--dus-steps", type=int, default=300)
+    ap.add_argument("--base-steps", type=int, default=450)
+    ap.add_argument("--dus-steps", type=int, default=250)
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--seq", type=int, default=128)
     ap.add_argument("--lr", type=float, default=2e-3)
