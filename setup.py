@@ -80,7 +80,8 @@ core = Extension(
     "solar._core",
     sources=_sources(),
     include_dirs=["csrc/include", "csrc", numpy.get_include()],
-    depends=sorted(glob(os.path.join("csrc", "**", "*.h"), recursive=True)),
+    # the ISA files leave ext.sources at build time: list them here so a change to one rebuilds
+    depends=sorted(glob(os.path.join("csrc", "**", "*.h"), recursive=True)) + [s for s in _sources() if _isa_suffix(s)],
     define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_20_API_VERSION"),
                    ("SL_HAVE_X86", "1" if IS_X86 else "0")],
     extra_link_args=link_args,
