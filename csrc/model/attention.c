@@ -7,34 +7,43 @@
 
 #include "kernels/kernels.h"
 
-/* Rotate x (Dh) in place at position pos: HF's rotate_half pairs (i, i + Dh/2), or GGUF's
- * interleaved pairs (2i, 2i + 1). Angles are formed in float32 exactly like transformers. */
-static void rope_one(float *x, int64_t Dh, const float *inv_freq, int64_t pos, bool interleaved)
+/* cos/sin of every frequency at position pos, formed in float32 exactly like transformers. */
+static void rope_angles(const float *inv_freq, int64_t half, int64_t pos, float *c, float *s)
 {
-    int64_t half = Dh / 2;
     for (int64_t i = 0; i < half; i++) {
         float ang = (float)pos * inv_freq[i];
-        float c = cosf(ang), s = sinf(ang);
-        int64_t a = interleaved ? 2 * i : i, b = interleaved ? 2 * i + 1 : i + half;
-        float x0 = x[a], x1 = x[b];
-        x[a] = x0 * c - x1 * s;
-        x[b] = x1 * c + x0 * s;
+        c[i] = cosf(ang);
+        s[i] = sinf(ang);
+    }
+}
+
+/* GGUF's interleaved pairs (2i, 2i + 1); the HF rotate-half pairing goes through sl_k->rope_f32. */
+static void rope_interleaved(float *x, int64_t half, const float *c, const float *s)
+{
+    for (int64_t i = 0; i < half; i++) {
+        float x0 = x[2 * i], x1 = x[2 * i + 1];
+        x[2 * i] = x0 * c[i] - x1 * s[i];
+        x[2 * i + 1] = x1 * c[i] + x0 * s[i];
     }
 }
 
 void sl_attn_prepare(const sl_model *m, int64_t il, float *q, float *k, int64_t T, int64_t pos0)
 {
     const sl_hparams *hp = &m->hp;
-    int64_t H = hp->n_head, Hkv = hp->n_head_kv, Dh = hp->head_dim;
+    int64_t H = hp->n_head, Hkv = hp->n_head_kv, Dh = hp->head_dim, half = Dh / 2;
     const sl_tensor *qn = sl_model_role(m, SL_ROLE_Q_NORM, il), *kn = sl_model_role(m, SL_ROLE_K_NORM, il);
     bool rope = sl_hparams_layer_rope(hp, il);
     #pragma omp parallel for schedule(static) num_threads(m->n_threads) if (T * H > 64)
     for (int64_t t = 0; t < T; t++) {
+        float c[SL_MAX_HEAD_DIM / 2], s[SL_MAX_HEAD_DIM / 2];
+        if (rope) rope_angles(m->inv_freq, half, pos0 + t, c, s);
         for (int64_t h = 0; h < H + Hkv; h++) {
             float *x = h < H ? q + (t * H + h) * Dh : k + (t * Hkv + (h - H)) * Dh;
             const sl_tensor *nw = h < H ? qn : kn;
             if (nw) sl_k->rmsnorm_f32(Dh, x, nw->data, hp->rms_eps, x);
-            if (rope) rope_one(x, Dh, m->inv_freq, pos0 + t, hp->rope_interleaved);
+            if (!rope) continue;
+            if (hp->rope_interleaved) rope_interleaved(x, half, c, s);
+            else sl_k->rope_f32(half, x, c, s);
         }
     }
 }
@@ -65,11 +74,8 @@ void sl_attn_compute(sl_session *s, int64_t il, const float *q, int64_t T, float
             int64_t lo = window && pos - window + 1 > 0 ? pos - window + 1 : 0;
             const float *qh = q + (t * H + h) * Dh;
             int64_t off = (h / group) * Dh;
-            for (int64_t j = lo; j <= pos; j++) sc[j - lo] = sl_k->dot_f32(Dh, qh, kc + j * kvd + off) * scale;
-            sl_k->softmax_f32(pos - lo + 1, sc);
-            float *oh = out + (t * H + h) * Dh;
-            memset(oh, 0, (size_t)Dh * sizeof(float));
-            for (int64_t j = lo; j <= pos; j++) sl_k->axpy_f32(Dh, sc[j - lo], vc + j * kvd + off, oh);
+            sl_k->attn_row_f32(Dh, pos - lo + 1, qh, kc + lo * kvd + off, kvd, vc + lo * kvd + off, kvd, scale, sc,
+                               out + (t * H + h) * Dh);
         }
     }
 }

@@ -177,7 +177,7 @@ sl_status sl_hparams_validate(const sl_hparams *hp, const char *what)
     if (hp->n_head <= 0 || hp->n_head_kv <= 0 || hp->n_head > 4096 || hp->n_head % hp->n_head_kv != 0)
         return sl_fail(SL_ERR_FORMAT, "%s: %lld attention heads cannot be grouped over %lld key/value heads", what,
                        (long long)hp->n_head, (long long)hp->n_head_kv);
-    if (hp->head_dim <= 0 || hp->head_dim % 2 != 0 || hp->head_dim > 4096)
+    if (hp->head_dim <= 0 || hp->head_dim % 2 != 0 || hp->head_dim > SL_MAX_HEAD_DIM)
         return sl_fail(SL_ERR_FORMAT, "%s: head_dim %lld must be even and positive", what, (long long)hp->head_dim);
     return SL_OK;
 }

@@ -13,6 +13,7 @@
 typedef enum sl_rope_scaling { SL_ROPE_NONE = 0, SL_ROPE_LINEAR = 1, SL_ROPE_LLAMA3 = 2 } sl_rope_scaling;
 
 #define SL_MAX_LAYERS 1024
+#define SL_MAX_HEAD_DIM 1024
 
 typedef struct sl_hparams {
     sl_arch_id arch;
