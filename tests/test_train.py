@@ -291,11 +291,11 @@ def test_half_precision_weights_are_widened(tmp_path, dtype):
 @pytest.mark.parametrize("tie", [False, True])
 def test_save_then_transformers_loads_the_trained_params(tmp_path, tie):
     _, path = make_hf(tmp_path, tie=tie)
-    (path / "tokenizer.json").write_text('{"dummy": true}')
+    (path / "generation_config.json").write_text('{"dummy": true}')   # a side file that travels
     tr = Trainer(load(path), lr=1e-2, n_threads=2)
     tr.step(batch(128, 2, 12))
     out = tr.save(tmp_path / "out")
-    assert json.loads((out / "tokenizer.json").read_text()) == {"dummy": True}
+    assert json.loads((out / "generation_config.json").read_text()) == {"dummy": True}
     loaded = transformers.AutoModelForCausalLM.from_pretrained(out)
     sd = loaded.state_dict()
     for n, p in tr.params.items():
