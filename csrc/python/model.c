@@ -27,7 +27,10 @@ PyObject *sl_py_model_wrap(PyTypeObject *type, sl_model *m)
     return (PyObject *)o;
 }
 
-static PyObject *model_load_hf(PyObject *cls, PyObject *args, PyObject *kw)
+typedef sl_status (*model_loader)(sl_model **out, const char *path, int n_threads);
+
+/* Shared body of the loaders: path conversion, the GIL released while loading, errors mapped. */
+static PyObject *load_with(PyObject *cls, PyObject *args, PyObject *kw, model_loader loader)
 {
     static char *kwlist[] = {"path", "n_threads", NULL};
     PyObject *path_obj = NULL;
@@ -37,29 +40,15 @@ static PyObject *model_load_hf(PyObject *cls, PyObject *args, PyObject *kw)
     sl_status st;
     const char *path = PyBytes_AS_STRING(path_obj);
     Py_BEGIN_ALLOW_THREADS
-    st = sl_model_load_hf(&m, path, n_threads);
+    st = loader(&m, path, n_threads);
     Py_END_ALLOW_THREADS
     Py_DECREF(path_obj);
     if (st != SL_OK) return sl_py_raise(sl_py_state_of_type((PyTypeObject *)cls), st);
     return sl_py_model_wrap((PyTypeObject *)cls, m);
 }
 
-static PyObject *model_load_gguf(PyObject *cls, PyObject *args, PyObject *kw)
-{
-    static char *kwlist[] = {"path", "n_threads", NULL};
-    PyObject *path_obj = NULL;
-    int n_threads = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "O&|i", kwlist, PyUnicode_FSConverter, &path_obj, &n_threads)) return NULL;
-    sl_model *m = NULL;
-    sl_status st;
-    const char *path = PyBytes_AS_STRING(path_obj);
-    Py_BEGIN_ALLOW_THREADS
-    st = sl_model_load_gguf(&m, path, n_threads);
-    Py_END_ALLOW_THREADS
-    Py_DECREF(path_obj);
-    if (st != SL_OK) return sl_py_raise(sl_py_state_of_type((PyTypeObject *)cls), st);
-    return sl_py_model_wrap((PyTypeObject *)cls, m);
-}
+static PyObject *model_load_hf(PyObject *cls, PyObject *args, PyObject *kw) { return load_with(cls, args, kw, sl_model_load_hf); }
+static PyObject *model_load_gguf(PyObject *cls, PyObject *args, PyObject *kw) { return load_with(cls, args, kw, sl_model_load_gguf); }
 
 static int set_item(PyObject *d, const char *k, PyObject *v)
 {
