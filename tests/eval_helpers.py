@@ -73,3 +73,38 @@ def build_text_model(folder: str, seed: int = 0):
     tiny_models.save(hf, folder, "llama")
     save_tokenizer(tk, folder)
     return hf, HFTokAdapter(tk)
+
+
+_CACHE: dict = {}
+
+
+def text_model_dir(tmp_path_factory, seed: int = 0):
+    """(folder, hf_model, adapter) of the text model, built once per test session and seed."""
+    if seed not in _CACHE:
+        folder = str(tmp_path_factory.mktemp(f"eval-text-model-{seed}"))
+        hf, tok = build_text_model(folder, seed=seed)
+        _CACHE[seed] = (folder, hf, tok)
+    return _CACHE[seed]
+
+
+def hf_logprobs(hf, ids) -> np.ndarray:
+    """transformers' log-softmax over the vocabulary at every position of ``ids`` (float64)."""
+    import torch
+    with torch.no_grad():
+        logits = hf(torch.tensor([list(ids)], dtype=torch.long)).logits[0].double()
+    return torch.log_softmax(logits, dim=-1).numpy()
+
+
+def hf_loglikelihood(hf, ctx, cont) -> tuple[float, bool]:
+    """The reference for one id request: sum of transformers' log-softmax over the continuation."""
+    lp = hf_logprobs(hf, list(ctx) + list(cont)[:-1])[len(ctx) - 1:]
+    picked = lp[np.arange(len(cont)), list(cont)]
+    return float(picked.sum()), bool(np.all(lp.argmax(axis=1) == np.asarray(cont)))
+
+
+def assert_close(got, ref, tol, what):
+    got, ref = np.asarray(got, np.float64), np.asarray(ref, np.float64)
+    diff = np.abs(got - ref)
+    assert diff.size == 0 or diff.max() <= tol, (
+        f"{what}: max |diff| {diff.max():.3g} > {tol} at {int(diff.argmax())}; "
+        f"got {got.ravel()[:5]}, ref {ref.ravel()[:5]}")
