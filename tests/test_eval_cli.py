@@ -1,0 +1,81 @@
+"""``solar eval`` command line: benchmarks with a results table and JSON, perplexity, KL, and
+one-line errors for bad input."""
+import argparse
+import json
+
+import pytest
+
+import solar
+from eval_helpers import DATA, text_model_dir
+from solar.cli import eval as cli
+
+
+@pytest.fixture()
+def model_dir(tmp_path_factory, monkeypatch):
+    """The text model's folder; solar.load attaches the test tokenizer until solar.Tokenizer exists."""
+    folder, _, tok = text_model_dir(tmp_path_factory)
+    real = solar.load
+
+    def load(path, **kw):
+        m = real(path, **kw)
+        if m.tokenizer is None:
+            m.tokenizer = tok
+        return m
+    monkeypatch.setattr(solar, "load", load)
+    return folder
+
+
+def test_tasks_print_a_table_and_write_json(model_dir, tmp_path, capsys):
+    out = tmp_path / "results.json"
+    assert cli.main(["-m", model_dir, "--tasks", "kobest_copa,arc_challenge", "--data", str(DATA / "eval"),
+                     "--limit", "3", "--output", str(out), "--quiet"]) == 0
+    text = capsys.readouterr().out
+    assert "kobest_copa" in text and "arc_challenge" in text and "acc_norm" in text
+    res = json.loads(out.read_text(encoding="utf-8"))
+    assert res["n-samples"]["arc_challenge"]["effective"] == 3 and len(res["samples"]["kobest_copa"]) == 3
+
+
+def test_progress_bar_goes_to_stderr(model_dir, capsys):
+    cli.main(["eval", "-m", model_dir, "--tasks", "kobest_wic", "--data", str(DATA / "eval")])
+    err = capsys.readouterr().err
+    assert "kobest_wic" in err and "4/4" in err
+
+
+def test_perplexity_and_kl(model_dir, tmp_path, capsys):
+    txt = tmp_path / "t.txt"
+    txt.write_text("The sun rises in the east and sets in the west. " * 10)
+    cli.main(["-m", model_dir, "--ppl", str(txt), "--ctx", "16", "--quiet", "--output", str(tmp_path / "p.json")])
+    assert "PPL =" in capsys.readouterr().out
+    assert json.loads((tmp_path / "p.json").read_text())["perplexity"]["n_ctx"] == 16
+    cli.main(["-m", model_dir, "--ppl", str(txt), "--ctx", "16", "--stride", "8", "--quiet"])
+    assert "rolling" in capsys.readouterr().out
+    cli.main(["-m", model_dir, "--kl-base", model_dir, "--ppl", str(txt), "--ctx", "16", "--quiet"])
+    assert "Same top p: 100.000" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv, match", [
+    (["-m", "x"], "nothing to do"),
+    (["-m", "x", "--tasks", "kobest_copa"], "needs --data"),
+    (["-m", "x", "--kl-base", "y", "--tasks", "a", "--data", "d"], "needs --ppl"),
+    (["-m", "/nonexistent/model", "--ppl", "t.txt"], "no such model"),
+])
+def test_errors_are_one_line_messages(argv, match):
+    with pytest.raises(SystemExit) as e:
+        cli.main(argv)
+    assert match in str(e.value)
+
+
+def test_bad_task_file_is_reported_with_its_line(model_dir, tmp_path):
+    bad = tmp_path / "kmmlu" / "kmmlu_criminal_law_test.json"
+    bad.parent.mkdir()
+    bad.write_text('[\n{"question": "q", "answer": 9, "A": "a", "B": "b", "C": "c", "D": "d"}\n]')
+    with pytest.raises(SystemExit, match=r"kmmlu_criminal_law_test.json:2: 'answer' must be"):
+        cli.main(["-m", model_dir, "--tasks", "kmmlu", "--data", str(tmp_path), "--quiet"])
+
+
+def test_add_parser_plugs_into_a_dispatcher():
+    parser = argparse.ArgumentParser(prog="solar")
+    sub = parser.add_subparsers(dest="command")
+    cli.add_parser(sub)
+    args = parser.parse_args(["eval", "-m", "M", "--tasks", "kobest", "--data", "D", "--limit", "5"])
+    assert args.func is cli.run and args.tasks == "kobest" and args.limit == 5
