@@ -108,3 +108,25 @@ def assert_close(got, ref, tol, what):
     assert diff.size == 0 or diff.max() <= tol, (
         f"{what}: max |diff| {diff.max():.3g} > {tol} at {int(diff.argmax())}; "
         f"got {got.ravel()[:5]}, ref {ref.ravel()[:5]}")
+
+
+def load_model(path: str):
+    """solar.load with one thread: these models are tiny, and on a shared 2-core machine OpenMP
+    workers spinning at every barrier make a 2-thread tiny forward ~50x slower than 1 thread."""
+    import solar
+    return solar.load(path, n_threads=1)
+
+
+try:
+    import pytest
+
+    @pytest.fixture(autouse=True, scope="module")
+    def one_torch_thread():
+        """Reference computations on tiny models run single-threaded (see load_model)."""
+        import torch
+        n = torch.get_num_threads()
+        torch.set_num_threads(1)
+        yield
+        torch.set_num_threads(n)
+except ImportError:   # imported outside pytest (benchmarks)
+    pass

@@ -17,6 +17,7 @@ def model_dir(tmp_path_factory, monkeypatch):
     real = solar.load
 
     def load(path, **kw):
+        kw["n_threads"] = kw.get("n_threads") or 1          # tiny model: see eval_helpers.load_model
         m = real(path, **kw)
         if m.tokenizer is None:
             m.tokenizer = tok

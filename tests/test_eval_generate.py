@@ -7,9 +7,9 @@ import shutil
 import numpy as np
 import pytest
 
-import solar
 import solar.eval as ev
-from eval_helpers import text_model_dir
+from eval_helpers import text_model_dir, load_model
+from eval_helpers import one_torch_thread  # noqa: F401  (autouse fixture)
 from solar.eval.generation import chat_prompt, greedy_generate, make_generate_fn
 from solar.eval.korquad import exact_match, f1_score, normalize_answer
 
@@ -53,7 +53,7 @@ def test_translation_uses_the_chat_template_as_transformers_renders_it(tmp_path_
     cfg = json.loads((chat_dir / "tokenizer_config.json").read_text())
     cfg["chat_template"] = TEMPLATE
     (chat_dir / "tokenizer_config.json").write_text(json.dumps(cfg))
-    m = solar.load(str(chat_dir))
+    m = load_model(str(chat_dir))
     msgs = [{"role": "user", "content": "Translate the following Korean text into English. "
                                         f"Reply with the translation only.\n\n{PAIRS[0][0]}"}]
     from transformers import AutoTokenizer
@@ -97,7 +97,7 @@ def test_load_parallel_reads_aligned_files(shared_data, tmp_path):
 def test_greedy_fallback_equals_transformers_generate(tmp_path_factory):
     import torch
     folder, hf, tok = text_model_dir(tmp_path_factory)
-    m = solar.load(folder)
+    m = load_model(folder)
     prompt = list(tok.encode("Question: Which gas do plants take in?\nAnswer:"))
     with torch.no_grad():
         out = hf.generate(torch.tensor([prompt]), max_new_tokens=10, do_sample=False, eos_token_id=None,
@@ -152,7 +152,7 @@ def test_malformed_korquad_file(tmp_path):
 
 
 def test_greedy_generation_needs_a_tokenizer_for_text(tiny_dir):
-    m = solar.load(tiny_dir("llama")[0])
+    m = load_model(tiny_dir("llama")[0])
     m.tokenizer = None
     with pytest.raises(ValueError, match="generation needs a tokenizer"):
         ev.korquad_eval(m, [{"context": "c", "question": "q", "answers": ["a"]}])

@@ -7,9 +7,9 @@ import pytest
 
 lm_eval = pytest.importorskip("lm_eval")
 
-import solar                                           # noqa: E402
 import solar.eval as ev                                # noqa: E402
-from eval_helpers import DATA, assert_close, text_model_dir   # noqa: E402
+from eval_helpers import DATA, assert_close, text_model_dir, load_model   # noqa: E402
+from eval_helpers import one_torch_thread  # noqa: F401, E402  (autouse fixture)
 from solar.eval.lm_eval import SolarLM                 # noqa: E402
 
 ROOT = DATA.parents[1]
@@ -18,15 +18,11 @@ ROOT = DATA.parents[1]
 @pytest.fixture(scope="module")
 def both(tmp_path_factory):
     """(folder, tokenizer adapter, our SolarLM, lm-eval's HFLM) on the same folder."""
-    import torch
     from lm_eval.models.huggingface import HFLM
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)          # a tiny model: threads only contend on a shared machine
     folder, _, tok = text_model_dir(tmp_path_factory)
-    ours = SolarLM(path=folder, tokenizer=tok, max_gen_toks=8)
+    ours = SolarLM(path=folder, tokenizer=tok, max_gen_toks=8, n_threads=1)
     theirs = HFLM(pretrained=folder, dtype="float32", device="cpu", batch_size=1, max_length=256)
-    yield folder, tok, ours, theirs
-    torch.set_num_threads(threads)
+    return folder, tok, ours, theirs
 
 
 def _arc(model, monkeypatch, tmp_path):
@@ -48,7 +44,7 @@ def test_local_arc_accuracy_through_our_adapter_equals_lm_evals_hf_model(both, m
     assert len(lla) == 20
     assert_close(lla, llb, 1e-4, "per-choice log-likelihoods, solar vs hf")
     # and solar.eval.run on the same questions agrees with both
-    m = solar.load(both[0])
+    m = load_model(both[0])
     own = ev.run(m, "arc_challenge", data_dir=DATA / "eval", tokenizer=tok)
     assert own["results"]["arc_challenge"]["acc,none"] == ra["acc,none"]
     assert own["results"]["arc_challenge"]["acc_norm,none"] == ra["acc_norm,none"]
@@ -65,9 +61,9 @@ def test_rolling_loglikelihood_equals_hf_and_our_perplexity(both):
     a = ours.loglikelihood_rolling(_instances("loglikelihood_rolling", [(t,) for t in texts]))
     b = theirs.loglikelihood_rolling(_instances("loglikelihood_rolling", [(t,) for t in texts]), disable_tqdm=True)
     assert_close(a, b, 1e-3, "rolling loglikelihood, solar vs hf")
-    small = SolarLM(model=solar.load(folder), tokenizer=tok, max_length=16)
+    small = SolarLM(model=load_model(folder), tokenizer=tok, max_length=16)
     c = small.loglikelihood_rolling(_instances("loglikelihood_rolling", [(texts[0],)]))
-    r = ev.perplexity(solar.load(folder), texts[0], n_ctx=16, stride=16, tokenizer=tok)
+    r = ev.perplexity(load_model(folder), texts[0], n_ctx=16, stride=16, tokenizer=tok)
     assert_close(c[0], -r.nll_sum, 1e-6, "adapter rolling vs perplexity(stride)")
 
 
@@ -89,7 +85,7 @@ def test_registered_as_solar_and_built_from_arguments(both):
     assert lm.max_length == 64 and lm.prefix_token_id == tok.bos_id and lm.eot_token_id == tok.eos_id
     with pytest.raises(ValueError, match="path="):
         SolarLM()
-    m = solar.load(folder)
+    m = load_model(folder)
     m.tokenizer = None
     with pytest.raises(ValueError, match="tokenizer"):
         SolarLM(model=m)

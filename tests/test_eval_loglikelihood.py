@@ -4,9 +4,9 @@ across choices with exactly the numbers of running every request from scratch.""
 import numpy as np
 import pytest
 
-import solar
 import solar.eval as ev
-from eval_helpers import assert_close, hf_loglikelihood, text_model_dir
+from eval_helpers import assert_close, hf_loglikelihood, text_model_dir, load_model
+from eval_helpers import one_torch_thread  # noqa: F401  (autouse fixture)
 from solar.eval.loglikelihood import tokenize_requests
 from solar.eval.text import encode_pair
 
@@ -24,7 +24,7 @@ ID_REQUESTS = [
 @pytest.mark.parametrize("arch", ["llama", "exaone4"])
 def test_id_requests_equal_transformers_logsoftmax_sums(tiny_dir, arch):
     path, hf = tiny_dir(arch)
-    m = solar.load(path)
+    m = load_model(path)
     got = ev.loglikelihood(m, ID_REQUESTS)
     ref = [hf_loglikelihood(hf, c, x) for c, x in ID_REQUESTS]
     assert_close([g[0] for g in got], [r[0] for r in ref], 1e-4, f"{arch} loglikelihood")
@@ -34,7 +34,7 @@ def test_id_requests_equal_transformers_logsoftmax_sums(tiny_dir, arch):
 
 def test_greedy_flag_is_true_for_the_models_own_argmax(tiny_dir):
     path, hf = tiny_dir("llama")
-    m = solar.load(path)
+    m = load_model(path)
     ctx = [1, 17, 42]
     logits = m.forward(ctx)
     best = int(logits[-1].argmax())
@@ -46,7 +46,7 @@ def test_greedy_flag_is_true_for_the_models_own_argmax(tiny_dir):
 
 def test_shared_prefix_reuse_equals_running_every_request_alone(tiny_dir):
     path, _ = tiny_dir("mistral")          # sliding window 7: contexts + continuations cross it
-    m = solar.load(path)
+    m = load_model(path)
     reqs = ID_REQUESTS + [([1] + list(range(20, 32)), [40, 41, 42, 43])] * 2
     shared = ev.loglikelihood(m, reqs, reuse_prefix=True)
     alone = ev.loglikelihood(m, reqs, reuse_prefix=False)
@@ -56,7 +56,7 @@ def test_shared_prefix_reuse_equals_running_every_request_alone(tiny_dir):
 
 def test_left_truncation_matches_lm_eval_rule(tiny_dir):
     path, hf = tiny_dir("llama")
-    m = solar.load(path)
+    m = load_model(path)
     ctx, cont = list(range(3, 40)), [41, 42, 43]
     (got, _), = ev.loglikelihood(m, [(ctx, cont)], max_length=16)
     inp = (ctx + cont)[-(16 + 1):]           # lm-eval: (ctx + cont)[-(max_length+1):][:-1] as input
@@ -66,14 +66,14 @@ def test_left_truncation_matches_lm_eval_rule(tiny_dir):
 
 def test_empty_contexts_condition_on_bos(tiny_dir):
     path, hf = tiny_dir("llama")
-    m = solar.load(path)
+    m = load_model(path)
     (got, _), = ev.loglikelihood(m, [([], [17, 42])])
     ref, _ = hf_loglikelihood(hf, [1], [17, 42])          # BOS id 1 in the tiny config
     assert_close(got, ref, 1e-4, "empty context")
 
 
 def test_empty_continuation_scores_zero(tiny_dir):
-    m = solar.load(tiny_dir("llama")[0])
+    m = load_model(tiny_dir("llama")[0])
     assert ev.loglikelihood(m, [([1, 2], [])]) == [(0.0, True)]
 
 
@@ -85,20 +85,20 @@ def test_empty_continuation_scores_zero(tiny_dir):
     ([([1.5, 2], [5])], TypeError),
 ])
 def test_bad_requests_raise_clearly(tiny_dir, bad, err):
-    m = solar.load(tiny_dir("llama")[0])
+    m = load_model(tiny_dir("llama")[0])
     with pytest.raises(err, match="request 0"):
         ev.loglikelihood(m, bad)
 
 
 def test_string_requests_need_a_tokenizer(tiny_dir):
-    m = solar.load(tiny_dir("llama")[0])
+    m = load_model(tiny_dir("llama")[0])
     m.tokenizer = None
     with pytest.raises(ValueError, match="tokenizer"):
         ev.loglikelihood(m, [("a", " b")])
 
 
 def test_continuation_longer_than_max_length_is_an_error(tiny_dir):
-    m = solar.load(tiny_dir("llama")[0])
+    m = load_model(tiny_dir("llama")[0])
     with pytest.raises(ValueError, match="exceeds max_length"):
         ev.loglikelihood(m, [([1], [5] * 10)], max_length=8)
 
@@ -168,7 +168,7 @@ class _Model:
 
 def test_string_requests_equal_transformers_on_the_split_tokens(tmp_path_factory):
     folder, hf, tok = text_model_dir(tmp_path_factory)
-    m = solar.load(folder)
+    m = load_model(folder)
     got = ev.loglikelihood(m, STRING_REQUESTS, tokenizer=tok)
     ref = [hf_loglikelihood(hf, *reference_pair(tok.tk, c, x)) for c, x in STRING_REQUESTS]
     assert_close([g[0] for g in got], [r[0] for r in ref], 1e-4, "string loglikelihood")

@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import solar
 import solar.eval as ev
-from eval_helpers import DATA, assert_close, hf_loglikelihood, text_model_dir
+from eval_helpers import DATA, assert_close, hf_loglikelihood, text_model_dir, load_model
+from eval_helpers import one_torch_thread  # noqa: F401  (autouse fixture)
 from solar.eval.tasks import TASKS, TaskFormatError, get_tasks
 from test_eval_loglikelihood import reference_pair
 
@@ -22,7 +22,7 @@ EVAL = DATA / "eval"
 @pytest.fixture(scope="module")
 def text_model(tmp_path_factory):
     folder, hf, tok = text_model_dir(tmp_path_factory)
-    return solar.load(folder), hf, tok
+    return load_model(folder), hf, tok
 
 
 def test_acc_and_acc_norm_follow_the_definitions(text_model):
