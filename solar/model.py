@@ -57,6 +57,36 @@ class Session:
     def __repr__(self) -> str:
         return f"<solar.Session n_past={self.n_past} n_ctx={self.n_ctx}>"
 
+    # ---- prompt caching -------------------------------------------------------------------
+
+    @staticmethod
+    def _fingerprint_of(model: "Model") -> dict:
+        c = model.config
+        return {k: c[k] for k in ("arch", "n_layers", "n_embd", "n_head", "n_head_kv", "head_dim", "n_vocab")}
+
+    def _fingerprint(self) -> dict:
+        return self._fingerprint_of(self.model)
+
+    def save(self, path: str | os.PathLike) -> str:
+        """Write the cached tokens and their keys/values (atomic: temp file + rename)."""
+        from .session_io import save_session
+        n = self.n_past
+        return save_session(path, self._fingerprint(), self.n_ctx, self.tokens[:n],
+                            self._core.k_cache[:, :n], self._core.v_cache[:, :n])
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, model: "Model", n_ctx: int | None = None) -> "Session":
+        """Restore a saved session for ``model`` (validated: the file must match the model)."""
+        from .session_io import load_session
+        header, k, v = load_session(path)
+        if header["model"] != cls._fingerprint_of(model):
+            raise _core.FormatError(f"{path}: the session was saved for another model ({header['model']})")
+        n = len(header["tokens"])
+        s = cls(model, max(n_ctx or header["n_ctx"], n))
+        s._core._restore(k, v)
+        s.tokens = list(header["tokens"])
+        return s
+
 
 def _readonly(a: np.ndarray) -> np.ndarray:
     a.flags.writeable = False
@@ -74,6 +104,8 @@ class Model:
         raw = core.config_json
         self.hf_config: dict[str, Any] = json.loads(raw) if raw else {}
         self._weights: dict[str, np.ndarray] | None = None
+        self.dus_slices = None          # [(Model, start, end)] when made by solar.dus
+        self.files_from = self.path     # folder whose tokenizer files travel with save()
 
     # ---- description -------------------------------------------------------------------
 
@@ -120,6 +152,48 @@ class Model:
         c = self.config
         return (f"<solar.Model {self.arch} L={c['n_layers']} D={c['n_embd']} H={c['n_head']}/{c['n_head_kv']} "
                 f"V={c['n_vocab']} from {self.path!r}>")
+
+    # ---- saving ------------------------------------------------------------------------
+
+    def save(self, path: str | os.PathLike, *, dtype: str | None = None, max_shard_bytes: int = 2 ** 31) -> str:
+        """Write an HF folder (config.json with the original keys, sharded safetensors, the
+        tokenizer files), via a temporary folder renamed into place."""
+        from .checkpoint import save_hf_folder
+        path = os.fspath(path)
+        if path.endswith(".gguf"):
+            from .gguf_export import save_gguf
+            return save_gguf(self, path, dtype)
+        if dtype is not None:
+            raise NotImplementedError("dtype conversion on save is not available yet")
+        dtypes = self.tensor_dtypes()
+        bad = sorted(n for n, d in dtypes.items() if d not in ("f32", "f16", "bf16"))
+        if bad:
+            raise ValueError(f"safetensors holds f32/f16/bf16 only; {bad[0]} is {dtypes[bad[0]]}: save as .gguf")
+        tensors = dict(sorted(self.weights.items(), key=lambda kv: _natural_key(kv[0])))
+        save_hf_folder(path, self.hf_config, tensors, max_shard_bytes=max_shard_bytes,
+                       copy_files=_tokenizer_files(self.files_from))
+        return path
+
+    # ---- generation (see solar.generation) --------------------------------------------------
+
+    def generate(self, prompt, **kwargs):
+        """Generate text from a prompt (str or ids); ``stream=True`` for an iterator of pieces."""
+        from . import generation
+        return generation.generate(self, prompt, **kwargs)
+
+    def chat(self, messages, **kwargs):
+        """Apply the chat template, generate, stop at the end of the assistant's turn."""
+        from . import generation
+        return generation.chat(self, messages, **kwargs)
+
+    def generate_batch(self, prompts, **kwargs):
+        """Several prompts decoded together; each result equals generating it alone."""
+        from . import generation
+        return generation.generate_batch(self, prompts, **kwargs)
+
+    def apply_chat_template(self, messages, add_generation_prompt: bool = True, **kwargs) -> str:
+        from . import generation
+        return generation.apply_chat_template(self, messages, add_generation_prompt=add_generation_prompt, **kwargs)
 
     # ---- running -----------------------------------------------------------------------
 
@@ -175,6 +249,21 @@ class Model:
         return (logits, hidden) if hidden_states else logits
 
 
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer.model", "tokenizer_config.json", "special_tokens_map.json",
+                   "vocab.json", "merges.txt", "chat_template.jinja", "generation_config.json", "added_tokens.json")
+
+
+def _tokenizer_files(folder) -> list[str]:
+    if not folder or not os.path.isdir(str(folder)):
+        return []
+    return [os.path.join(folder, n) for n in TOKENIZER_FILES if os.path.isfile(os.path.join(folder, n))]
+
+
+def _natural_key(name: str):
+    import re
+    return [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", name)]
+
+
 def _load_tokenizer(path: str):
     try:
         from .tokenizer import Tokenizer
@@ -186,16 +275,37 @@ def _load_tokenizer(path: str):
     return Tokenizer.from_pretrained_dir(path)
 
 
+def _load_gguf_tokenizer(path: str):
+    try:
+        from .tokenizer import Tokenizer
+    except ImportError:
+        return None
+    from_gguf = getattr(Tokenizer, "from_gguf", None)
+    if from_gguf is None:
+        return None
+    try:
+        return from_gguf(path)
+    except (ValueError, KeyError):     # a GGUF without tokenizer metadata still runs from ids
+        return None
+
+
 def default_model_path() -> str:
     """Folder of the bundled default model."""
     return os.path.join(os.path.dirname(os.path.abspath(__file__)), "models", "solar-mini")
 
 
-def load(path: str | os.PathLike | None = None, *, n_threads: int | None = None, dtype: str | None = None) -> Model:
+WEIGHT_DTYPES = ("f32", "f16", "bf16", "q8_0", "q4_0", "q4_k", "q5_k", "q6_k")
+
+
+def load(path: str | os.PathLike | None = None, *, n_threads: int | None = None, dtype: str | None = None,
+         mmap: bool = True) -> Model:
     """Load a model: an HF folder (config.json + safetensors). No path: the bundled default model.
 
-    ``n_threads`` defaults to the number of physical cores. ``dtype`` converts weights at load
-    (None keeps the file's types).
+    ``n_threads`` defaults to the number of physical cores. ``dtype`` converts the weight
+    matrices at load ('f32', 'f16', 'bf16', 'q8_0', 'q4_0', 'q4_k', 'q6_k'; None keeps the
+    file's types); the model then owns its converted copy and the file is released.
+    ``mmap=False`` copies the weights into aligned anonymous memory instead of computing from
+    the file mapping.
     """
     if path is None:
         path = default_model_path()
@@ -207,8 +317,15 @@ def load(path: str | os.PathLike | None = None, *, n_threads: int | None = None,
     if not os.path.exists(path):
         raise FileNotFoundError(f"no such model file or folder: {path}")
     if dtype is not None:
-        raise NotImplementedError("dtype conversion at load is not available yet")
-    if not os.path.isdir(path):
-        raise ValueError(f"{path}: expected a Hugging Face model folder")
-    core = _core.Model.load_hf(path, n_threads or 0)
-    return Model(core, tokenizer=_load_tokenizer(path))
+        dtype = str(dtype).lower()
+        if dtype not in WEIGHT_DTYPES:
+            raise ValueError(f"dtype must be one of {', '.join(WEIGHT_DTYPES)}, got {dtype!r}")
+    if os.path.isdir(path):
+        core = _core.Model.load_hf(path, n_threads or 0)
+        tokenizer = _load_tokenizer(path)
+    else:
+        core = _core.Model.load_gguf(path, n_threads or 0)
+        tokenizer = _load_gguf_tokenizer(path)
+    if dtype is not None or not mmap:
+        core.convert(dtype)
+    return Model(core, tokenizer=tokenizer)

@@ -104,3 +104,35 @@ def test_thread_counts_agree(tiny_dir):
     one = solar.load(path, n_threads=1).forward(IDS)
     two = solar.load(path, n_threads=2).forward(IDS)
     np.testing.assert_array_equal(one, two)
+
+
+@pytest.mark.parametrize("dtype", ["f16", "bf16"])
+def test_convert_at_load_matches_rounded_reference(tiny_dir, dtype):
+    import torch
+    path, _ = tiny_dir("llama")
+    hf_rounded = tiny_models.build_hf("llama")          # norms stay f32 in a converted model
+    td = {"f16": torch.float16, "bf16": torch.bfloat16}[dtype]
+    with torch.no_grad():
+        for p in hf_rounded.parameters():
+            if p.ndim == 2:
+                p.copy_(p.to(td).float())
+    m = solar.load(path, dtype=dtype)
+    assert {d for n, d in m.tensor_dtypes().items() if m.weights[n].ndim == 2} == {dtype}
+    assert_close(m.forward(IDS), tiny_models.hf_logits(hf_rounded, IDS), 1e-3, dtype)
+
+
+def test_anonymous_copy_equals_mapping(tiny_dir):
+    path, _ = tiny_dir("exaone4_hybrid", "bf16")
+    a = solar.load(path).forward(IDS)
+    b = solar.load(path, mmap=False)
+    np.testing.assert_array_equal(b.forward(IDS), a)
+    assert b.weights["model.embed_tokens.weight"].ctypes.data % 64 == 0
+
+
+def test_converting_a_dus_model_leaves_the_source_alone(tiny_dir):
+    base = solar.load(tiny_dir("llama")[0])
+    before = {k: v.copy() for k, v in base.weights.items()}
+    big = solar.dus.depth_up_scale(base, 1)
+    big._core.convert("bf16")
+    assert all(np.array_equal(before[k], v) for k, v in base.weights.items())
+    assert not np.shares_memory(big.weights["model.layers.1.mlp.up_proj.weight"], base.weights["model.layers.1.mlp.up_proj.weight"])

@@ -23,8 +23,6 @@
     [SL_ROLE_WK] = "blk.%d.attn_k.weight",                                  \
     [SL_ROLE_WV] = "blk.%d.attn_v.weight",                                  \
     [SL_ROLE_WO] = "blk.%d.attn_output.weight",                             \
-    [SL_ROLE_Q_NORM] = "blk.%d.attn_q_norm.weight",                         \
-    [SL_ROLE_K_NORM] = "blk.%d.attn_k_norm.weight",                         \
     [SL_ROLE_W_GATE] = "blk.%d.ffn_gate.weight",                            \
     [SL_ROLE_W_UP] = "blk.%d.ffn_up.weight",                                \
     [SL_ROLE_W_DOWN] = "blk.%d.ffn_down.weight"
@@ -38,6 +36,8 @@
     [SL_ROLE_FFN_NORM] = "blk.%d.ffn_norm.weight"
 
 #define GGUF_POST_NORMS                                                     \
+    [SL_ROLE_Q_NORM] = "blk.%d.attn_q_norm.weight",                         \
+    [SL_ROLE_K_NORM] = "blk.%d.attn_k_norm.weight",                         \
     [SL_ROLE_POST_ATTN_NORM] = "blk.%d.post_attention_norm.weight",         \
     [SL_ROLE_POST_FFN_NORM] = "blk.%d.post_ffw_norm.weight"
 

@@ -123,8 +123,7 @@ static sl_status bind_roles(sl_model *m)
             if (t->dtype < 0)
                 return sl_fail(SL_ERR_UNSUPPORTED, "%s: tensor '%s' has an element type solar cannot compute with",
                                m->path, name);
-            sl_tensor *dst = &m->roles[sl_role_is_layer((sl_role)r) ? SL_ROLE_FIRST_LAYER + il * SL_LAYER_ROLES + (r - SL_ROLE_FIRST_LAYER) : r];
-            SL_TRY(sl_tensor_copy(dst, t, NULL));
+            SL_TRY(sl_tensor_copy(sl_model_role_slot(m, (sl_role)r, il), t, NULL));
         }
     }
     if (!sl_model_role(m, SL_ROLE_OUTPUT, 0)) m->hp.tie_embeddings = true;

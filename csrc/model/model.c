@@ -14,9 +14,11 @@ static int64_t role_index(sl_role role, int64_t il)
     return sl_role_is_layer(role) ? SL_ROLE_FIRST_LAYER + il * SL_LAYER_ROLES + (role - SL_ROLE_FIRST_LAYER) : role;
 }
 
+sl_tensor *sl_model_role_slot(sl_model *m, sl_role role, int64_t il) { return &m->roles[role_index(role, il)]; }
+
 sl_tensor *sl_model_role_mut(sl_model *m, sl_role role, int64_t il)
 {
-    sl_tensor *t = &m->roles[role_index(role, il)];
+    sl_tensor *t = sl_model_role_slot(m, role, il);
     return t->dtype < 0 ? NULL : t;
 }
 

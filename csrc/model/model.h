@@ -47,6 +47,8 @@ typedef struct sl_model {
 /* Role tensor of layer il (il ignored for global roles). NULL when absent. */
 const sl_tensor *sl_model_role(const sl_model *m, sl_role role, int64_t il);
 sl_tensor *sl_model_role_mut(sl_model *m, sl_role role, int64_t il);
+/* The record slot of a role, present or not (for binding). */
+sl_tensor *sl_model_role_slot(sl_model *m, sl_role role, int64_t il);
 
 /* Allocate an empty model for hp (role tables sized, RoPE computed). */
 sl_status sl_model_alloc(sl_model **out, const sl_hparams *hp, int n_threads);
@@ -59,6 +61,12 @@ sl_status sl_model_bind_check(sl_model *m);
 
 /* Load an HF folder (config.json + model.safetensors or a sharded index). */
 sl_status sl_model_load_hf(sl_model **out, const char *dir, int n_threads);
+/* Load a GGUF file. */
+sl_status sl_model_load_gguf(sl_model **out, const char *path, int n_threads);
+
+/* Convert every weight matrix to dtype (-1: same type, aligned anonymous copy); the model
+ * stops referencing its files. */
+sl_status sl_model_convert(sl_model *m, int dtype);
 
 void sl_rope_inv_freq(const sl_hparams *hp, float *inv_freq);
 

@@ -1,6 +1,7 @@
 /* model.c — solar._core.Model: loading, hyper-parameters, zero-copy weight views, forward. */
 #include "python/py_model.h"
 
+#include "kernels/kernels.h"
 #include "runtime/dtype.h"
 
 static void model_dealloc(PyObject *self)
@@ -37,6 +38,23 @@ static PyObject *model_load_hf(PyObject *cls, PyObject *args, PyObject *kw)
     const char *path = PyBytes_AS_STRING(path_obj);
     Py_BEGIN_ALLOW_THREADS
     st = sl_model_load_hf(&m, path, n_threads);
+    Py_END_ALLOW_THREADS
+    Py_DECREF(path_obj);
+    if (st != SL_OK) return sl_py_raise(sl_py_state_of_type((PyTypeObject *)cls), st);
+    return sl_py_model_wrap((PyTypeObject *)cls, m);
+}
+
+static PyObject *model_load_gguf(PyObject *cls, PyObject *args, PyObject *kw)
+{
+    static char *kwlist[] = {"path", "n_threads", NULL};
+    PyObject *path_obj = NULL;
+    int n_threads = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O&|i", kwlist, PyUnicode_FSConverter, &path_obj, &n_threads)) return NULL;
+    sl_model *m = NULL;
+    sl_status st;
+    const char *path = PyBytes_AS_STRING(path_obj);
+    Py_BEGIN_ALLOW_THREADS
+    st = sl_model_load_gguf(&m, path, n_threads);
     Py_END_ALLOW_THREADS
     Py_DECREF(path_obj);
     if (st != SL_OK) return sl_py_raise(sl_py_state_of_type((PyTypeObject *)cls), st);
@@ -91,6 +109,7 @@ static PyObject *model_hparams(PyObject *self, void *closure)
     e |= set_item(d, "layer_types", layer_types_list(hp));
     e |= set_item(d, "tie_embeddings", PyBool_FromLong(hp->tie_embeddings));
     e |= set_item(d, "post_norm", PyBool_FromLong(hp->post_norm));
+    e |= set_item(d, "rope_interleaved", PyBool_FromLong(hp->rope_interleaved));
     e |= set_item(d, "qk_norm", PyBool_FromLong(hp->qk_norm));
     e |= set_item(d, "bos_token_id", hp->bos_token_id >= 0 ? PyLong_FromLongLong(hp->bos_token_id) : Py_NewRef(Py_None));
     e |= set_item(d, "eos_token_id", hp->eos_token_id >= 0 ? PyLong_FromLongLong(hp->eos_token_id) : Py_NewRef(Py_None));
@@ -209,9 +228,78 @@ static PyObject *model_role_view(PyObject *self, PyObject *args)
 
 PyObject *sl_py_model_forward(PyObject *self, PyObject *args, PyObject *kw);
 
+/* A fresh float32 copy of a checkpoint tensor, dequantized/widened by the kernel table. */
+static PyObject *model_tensor_f32(PyObject *self, PyObject *arg)
+{
+    const char *name = PyUnicode_AsUTF8(arg);
+    if (!name) return NULL;
+    const sl_model *m = ((sl_py_model *)self)->model;
+    for (int64_t i = 0; i < m->n_named; i++) {
+        const sl_tensor *t = &m->named[i];
+        if (strcmp(t->name, name) != 0) continue;
+        sl_to_float_fn conv = t->dtype >= 0 ? sl_k->to_float[t->dtype] : NULL;
+        if (!conv) return PyErr_Format(PyExc_ValueError, "tensor '%s' cannot be converted to float32", name);
+        npy_intp dims[SL_MAX_DIMS];
+        for (int d = 0; d < t->n_dims; d++) dims[d] = (npy_intp)t->shape[d];
+        PyObject *out = PyArray_SimpleNew(t->n_dims, dims, NPY_FLOAT32);
+        if (!out) return NULL;
+        int64_t cols = t->shape[t->n_dims - 1], rows = t->n_dims == 2 ? t->shape[0] : 1;
+        size_t row = sl_dtype_row_bytes(t->dtype, cols);
+        float *dst = PyArray_DATA((PyArrayObject *)out);
+        Py_BEGIN_ALLOW_THREADS
+        for (int64_t r = 0; r < rows; r++) conv(cols, (const char *)t->data + (size_t)r * row, dst + r * cols);
+        Py_END_ALLOW_THREADS
+        return out;
+    }
+    return PyErr_Format(PyExc_KeyError, "no tensor named '%s'", name);
+}
+
+static PyObject *py_arch_tensor_names(PyObject *cls, PyObject *args)
+{
+    const char *arch, *kind;
+    if (!PyArg_ParseTuple(args, "ss", &arch, &kind)) return NULL;
+    int a = sl_arch_find_name(arch);
+    if (a < 0) return PyErr_Format(PyExc_ValueError, "unknown architecture '%s'", arch);
+    const sl_arch *row = sl_arch_get((sl_arch_id)a);
+    const char *const *names = strcmp(kind, "gguf") == 0 ? row->gguf_names : row->hf_names;
+    PyObject *d = PyDict_New();
+    for (int r = 0; d && r < SL_ROLE_COUNT; r++) {
+        if (!names[r]) continue;
+        PyObject *v = PyUnicode_FromString(names[r]);
+        if (!v || PyDict_SetItemString(d, sl_role_name((sl_role)r), v) < 0) { Py_XDECREF(v); Py_CLEAR(d); }
+        else Py_DECREF(v);
+    }
+    return d;
+}
+
+static PyObject *model_convert(PyObject *self, PyObject *arg)
+{
+    int dtype = -1;
+    if (arg != Py_None) {
+        const char *name = PyUnicode_AsUTF8(arg);
+        if (!name) return NULL;
+        dtype = sl_dtype_from_name(name);
+        if (dtype < 0) return PyErr_Format(PyExc_ValueError, "unknown dtype '%s'", name);
+    }
+    sl_status st;
+    sl_model *m = ((sl_py_model *)self)->model;
+    Py_BEGIN_ALLOW_THREADS
+    st = sl_model_convert(m, dtype);
+    Py_END_ALLOW_THREADS
+    if (st != SL_OK) return sl_py_raise_for(self, st);
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef model_methods[] = {
     {"load_hf", (PyCFunction)(void (*)(void))model_load_hf, METH_VARARGS | METH_KEYWORDS | METH_CLASS,
      "load_hf(path, n_threads=0) -> Model: load a Hugging Face folder."},
+    {"convert", model_convert, METH_O,
+     "convert(dtype or None): convert weights in place to dtype (None: aligned anonymous copy)."},
+    {"load_gguf", (PyCFunction)(void (*)(void))model_load_gguf, METH_VARARGS | METH_KEYWORDS | METH_CLASS,
+     "load_gguf(path, n_threads=0) -> Model: load a GGUF file."},
+    {"tensor_f32", model_tensor_f32, METH_O, "tensor_f32(name) -> a float32 copy of a checkpoint tensor."},
+    {"arch_tensor_names", py_arch_tensor_names, METH_VARARGS | METH_STATIC,
+     "arch_tensor_names(arch, 'hf'|'gguf') -> {role: name template with %d for the layer}."},
     {"tensors", model_tensors, METH_NOARGS, "dict: checkpoint name -> read-only zero-copy view."},
     {"tensor_dtypes", model_tensor_dtypes, METH_NOARGS, "dict: checkpoint name -> solar dtype name."},
     {"roles", model_roles, METH_NOARGS, "list of (name, role, layer) of the tensors the forward pass uses."},

@@ -7,6 +7,10 @@
 
 static const sl_py_add_fn ADDERS[] = {
     sl_py_add_model,
+    sl_py_add_surgery,
+    sl_py_add_pretok,
+    sl_py_add_gguf,
+    sl_py_add_sampler,
 };
 
 sl_py_state *sl_py_state_of_module(PyObject *module) { return (sl_py_state *)PyModule_GetState(module); }
@@ -32,7 +36,11 @@ PyObject *sl_py_raise(sl_py_state *st, sl_status status)
     case SL_ERR_INTERRUPTED: exc = PyExc_KeyboardInterrupt; break;
     default: exc = st ? st->SolarError : PyExc_RuntimeError; break;
     }
-    PyErr_SetString(exc, msg);
+    /* messages quote paths and names from files: never let a stray byte turn into UnicodeDecodeError */
+    PyObject *text = PyUnicode_DecodeUTF8(msg, (Py_ssize_t)strlen(msg), "backslashreplace");
+    if (!text) return NULL;
+    PyErr_SetObject(exc, text);
+    Py_DECREF(text);
     return NULL;
 }
 

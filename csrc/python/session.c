@@ -135,7 +135,39 @@ PyObject *sl_py_model_forward(PyObject *self, PyObject *args, PyObject *kw)
     Py_RETURN_NONE;
 }
 
+/* _restore(k, v): copy (L, n, Hkv*Dh) float32 arrays into the cache and set n_past = n. */
+static PyObject *session_restore(PyObject *self, PyObject *args)
+{
+    PyObject *ko, *vo;
+    if (!PyArg_ParseTuple(args, "OO", &ko, &vo)) return NULL;
+    sl_py_session *ps = (sl_py_session *)self;
+    if (check_idle(ps) < 0) return NULL;
+    sl_session *s = ps->session;
+    PyArrayObject *k = (PyArrayObject *)PyArray_FROMANY(ko, NPY_FLOAT32, 3, 3, NPY_ARRAY_C_CONTIGUOUS | NPY_ARRAY_ALIGNED);
+    PyArrayObject *v = k ? (PyArrayObject *)PyArray_FROMANY(vo, NPY_FLOAT32, 3, 3, NPY_ARRAY_C_CONTIGUOUS | NPY_ARRAY_ALIGNED) : NULL;
+    if (!k || !v) { Py_XDECREF(k); Py_XDECREF(v); return NULL; }
+    npy_intp n = PyArray_DIM(k, 1);
+    int ok = PyArray_DIM(k, 0) == s->model->hp.n_layers && PyArray_DIM(k, 2) == s->kv_dim && n <= s->n_ctx &&
+             PyArray_NDIM(v) == 3 && PyArray_DIM(v, 0) == PyArray_DIM(k, 0) && PyArray_DIM(v, 1) == n &&
+             PyArray_DIM(v, 2) == s->kv_dim;
+    if (!ok) {
+        Py_DECREF(k); Py_DECREF(v);
+        return PyErr_Format(PyExc_ValueError, "cache arrays must be (%lld, n <= %lld, %lld) float32",
+                            (long long)s->model->hp.n_layers, (long long)s->n_ctx, (long long)s->kv_dim);
+    }
+    size_t row = (size_t)n * (size_t)s->kv_dim;
+    for (int64_t l = 0; l < s->model->hp.n_layers; l++) {
+        size_t at = (size_t)l * (size_t)s->n_ctx * (size_t)s->kv_dim;
+        memcpy(s->k_cache + at, (const float *)PyArray_DATA(k) + (size_t)l * row, row * sizeof(float));
+        memcpy(s->v_cache + at, (const float *)PyArray_DATA(v) + (size_t)l * row, row * sizeof(float));
+    }
+    s->n_past = n;
+    Py_DECREF(k); Py_DECREF(v);
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef session_methods[] = {
+    {"_restore", session_restore, METH_VARARGS, "_restore(k, v): load cached keys/values (L, n, Hkv*Dh)."},
     {"reset", session_reset, METH_NOARGS, "Forget every cached token."},
     {"truncate", session_truncate, METH_O, "truncate(n): keep the first n cached tokens."},
     {NULL, NULL, 0, NULL},

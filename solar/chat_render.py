@@ -1,0 +1,163 @@
+"""The Jinja2 sandbox that renders chat templates, built to match transformers' renderer.
+
+Templates from model folders are untrusted code: they run in jinja2's
+ImmutableSandboxedEnvironment, see only plain JSON-like data (str, int, float, bool, None,
+lists, tuples, dicts), and get a `namespace` that refuses underscore attributes.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import numbers
+from datetime import datetime
+from functools import lru_cache
+from typing import Any, Mapping, Sequence
+
+import jinja2
+import jinja2.ext
+import jinja2.nodes
+import jinja2.utils
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+__all__ = ["render", "ChatTemplateError"]
+
+# Names a message's reasoning may come under; templates read the first.
+REASONING_FIELDS = ("reasoning_content", "thinking", "reasoning")
+
+
+class ChatTemplateError(ValueError):
+    """A chat template failed to parse or render (including raise_exception() in the template)."""
+
+
+class GenerationTag(jinja2.ext.Extension):
+    """`{% generation %}…{% endgeneration %}` marks assistant text for training masks; here it
+    renders its body unchanged."""
+    tags = {"generation"}
+
+    def parse(self, parser):
+        lineno = next(parser.stream).lineno
+        body = parser.parse_statements(("name:endgeneration",), drop_needle=True)
+        return jinja2.nodes.CallBlock(self.call_method("_render_body"), [], [], body).set_lineno(lineno)
+
+    def _render_body(self, caller):
+        return caller()
+
+
+class SafeNamespace(jinja2.utils.Namespace):
+    """`namespace(...)` that refuses attributes starting with an underscore."""
+
+    def __init__(*args, **kwargs):
+        self, args = args[0], args[1:]
+        attrs = dict(*args, **kwargs)
+        for name in attrs:
+            SafeNamespace._check(name)
+        jinja2.utils.Namespace.__init__(self, attrs)
+
+    def __setitem__(self, name, value):
+        SafeNamespace._check(name)
+        jinja2.utils.Namespace.__setitem__(self, name, value)
+
+    @staticmethod
+    def _check(name):
+        if isinstance(name, str) and name.startswith("_"):
+            raise jinja2.exceptions.SecurityError(f"chat templates may not set underscore attributes ({name!r})")
+
+
+class SafeDict:
+    """`dict(...)` for templates without exposing the dict type itself."""
+
+    def __call__(self, *args, **kwargs):
+        return dict(*args, **kwargs)
+
+    def fromkeys(self, *args, **kwargs):
+        return dict.fromkeys(*args, **kwargs)
+
+
+def _raise_exception(message):
+    raise jinja2.exceptions.TemplateError(message)
+
+
+def _tojson(value, ensure_ascii=False, indent=None, separators=None, sort_keys=False):
+    # Unlike jinja's own filter: no HTML escaping, and the json.dumps options are exposed.
+    return json.dumps(value, ensure_ascii=ensure_ascii, indent=indent, separators=separators, sort_keys=sort_keys)
+
+
+def _strftime_now(fmt):
+    return datetime.now().strftime(fmt)
+
+
+@lru_cache(maxsize=32)
+def compile_template(text: str) -> jinja2.Template:
+    env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True,
+                                        extensions=[GenerationTag, jinja2.ext.loopcontrols])
+    env.filters["tojson"] = _tojson
+    env.globals["raise_exception"] = _raise_exception
+    env.globals["strftime_now"] = _strftime_now
+    env.globals["dict"] = SafeDict()
+    env.globals["namespace"] = SafeNamespace
+    try:
+        return env.from_string(text)
+    except jinja2.exceptions.TemplateSyntaxError as e:
+        raise ChatTemplateError(f"chat template syntax error at line {e.lineno}: {e.message}") from None
+
+
+def plain(value: Any) -> Any:
+    """Rebuild a value out of plain JSON-like types; anything else becomes "<TypeName>"."""
+    if value is None or type(value) in (str, int, float, bool):
+        return value
+    if isinstance(value, str):
+        return str.__str__(value)
+    if isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return float(value)
+    if isinstance(value, Mapping):
+        return {plain(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(plain(v) for v in value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if hasattr(value, "item") and callable(value.item) and getattr(value, "shape", None) == ():
+        return plain(value.item())                     # NumPy scalars
+    return f"<{type(value).__name__}>"
+
+
+def clean_messages(messages: Sequence[Mapping[str, Any]]) -> list:
+    """Messages as templates see them: None values dropped, plain data, reasoning under every name."""
+    if isinstance(messages, (str, bytes)) or not isinstance(messages, Sequence):
+        raise TypeError(f"messages must be a list of dicts, got {type(messages).__name__}")
+    if len(messages) == 0:
+        raise ValueError("cannot apply a chat template to an empty conversation")
+    out = []
+    for i, message in enumerate(messages):
+        if dataclasses.is_dataclass(message) and not isinstance(message, type):
+            message = plain(message)
+        if not isinstance(message, Mapping):
+            raise TypeError(f"message {i} must be a dict with 'role' and 'content', got {type(message).__name__}")
+        message = plain({k: v for k, v in message.items() if v is not None})
+        reasoning = next((message[k] for k in REASONING_FIELDS if message.get(k) is not None), None)
+        if reasoning is not None:
+            message = {"thinking": reasoning, **message, "reasoning_content": reasoning}
+        out.append(message)
+    return out
+
+
+def render(template: str, messages, *, add_generation_prompt: bool = True, tools=None, documents=None,
+           **kwargs) -> str:
+    """Render one conversation with a template (see solar.chat.apply_chat_template)."""
+    compiled = compile_template(template)
+    chat = clean_messages(messages)
+    if documents is not None and any(not isinstance(d, Mapping) for d in documents):
+        raise TypeError("documents must be a list of dicts with 'title' and 'text'")
+    try:
+        return compiled.render(messages=chat, tools=plain(tools), documents=plain(documents),
+                               add_generation_prompt=bool(add_generation_prompt),
+                               **{k: plain(v) for k, v in kwargs.items()})
+    except jinja2.exceptions.SecurityError as e:
+        raise ChatTemplateError(f"chat template tried an unsafe operation: {e}") from None
+    except jinja2.exceptions.TemplateError as e:
+        raise ChatTemplateError(f"chat template error: {e}") from None

@@ -1,0 +1,228 @@
+"""Rebuild the bundled default model, solar-mini, with this package: a miniature of SOLAR's recipe.
+
+    python -m solar.models.build_solar_mini --data ../shared/data --out solar/models/solar-mini
+
+1. Text whose license allows a shipped model (CC BY-SA: WikiText-2 and the Korean-English
+   parallel text; KorQuAD and KMMLU are no-derivatives and never used), split into train and
+   held-out parts.
+2. A Llama-style vocabulary (BPE with byte fallback, "▁" for spaces) trained with HF tokenizers,
+   shipped as tokenizer.json.
+3. A small Llama model trained from a seeded random init with solar.train; then Depth Up-Scaled
+   with solar.dus and trained further (continued pretraining); saved as f16 safetensors.
+4. Held-out perplexity in English and Korean, and sample generations, written to BUILD.json.
+
+Deterministic for a given seed, data and thread count (the trainer is thread-count independent).
+Needs the `tokenizers` package at build time only; the install never retrains.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import shutil
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+BYTE_TOKENS = [f"<0x{b:02X}>" for b in range(256)]
+SPECIALS = ["<unk>", "<s>", "</s>"]
+SOLAR_TEMPLATE = (
+    "{% for message in messages %}{% if message['role'] == 'system' %}{% if message['content']%}"
+    "{{'### System:\n' + message['content']+'\n\n'}}{% endif %}{% elif message['role'] == 'user' %}"
+    "{{'### User:\n' + message['content']+'\n\n'}}{% elif message['role'] == 'assistant' %}"
+    "{{'### Assistant:\n'  + message['content']}}{% endif %}{% if loop.last and add_generation_prompt %}"
+    "{{ '### Assistant:\n' }}{% endif %}{% endfor %}")
+NOTICE = """solar-mini — the default model bundled with solar.
+
+Trained by solar's own pipeline (solar/models/build_solar_mini.py) on:
+  * WikiText-2 (raw, test split) — Stephen Merity et al., from Wikipedia; CC BY-SA 3.0 / GFDL.
+  * Korean-English parallel text: the JHE corpus (dev/eval) and the Korean-English news corpus of
+    Jungyeul Park et al. (dev/test); CC BY-SA 3.0.
+As a work derived from CC BY-SA text, the model weights are shared under CC BY-SA 3.0.
+"""
+
+
+def read_corpora(data: str) -> dict[str, list[str]]:
+    """{'en': paragraphs, 'ko': lines, 'pairs': (en, ko) documents} from ../shared/data/text."""
+    text = os.path.join(data, "text")
+    with open(os.path.join(text, "wikitext-2-raw", "wiki.test.raw"), encoding="utf-8") as f:
+        wiki = [l.strip() for l in f.read().replace("\r", "").split("\n") if l.strip()]
+    ko, en = [], []
+    par = os.path.join(text, "ko-en-parallel")
+    for stem in ("jhe-koen-dev", "jhe-koen-eval", "korean-english-park.dev", "korean-english-park.test"):
+        with open(os.path.join(par, stem + ".ko"), encoding="utf-8") as f:
+            k = [l.strip() for l in f.read().replace("\r", "").split("\n")]
+        with open(os.path.join(par, stem + ".en"), encoding="utf-8") as f:
+            e = [l.strip() for l in f.read().replace("\r", "").split("\n")]
+        for a, b in zip(k, e):
+            if a and b:
+                ko.append(a)
+                en.append(b)
+    return {"wiki": wiki, "ko": ko, "en": en}
+
+
+def split_holdout(c: dict, frac: float = 0.05) -> tuple[list[str], dict[str, str]]:
+    """Training documents, and held-out English / Korean text (the last `frac` of each)."""
+    nw, nk = int(len(c["wiki"]) * (1 - frac)), int(len(c["ko"]) * (1 - frac))
+    train = list(c["wiki"][:nw])
+    for k, e in zip(c["ko"][:nk], c["en"][:nk]):
+        train += [k, e, f"English: {e}\n한국어: {k}", f"한국어: {k}\nEnglish: {e}"]
+    held = {"en": "\n".join(c["wiki"][nw:]), "ko": "\n".join(c["ko"][nk:])}
+    return train, held
+
+
+def train_tokenizer(docs: list[str], vocab_size: int, out: str) -> None:
+    """Llama-style BPE: byte fallback, ids 0-2 <unk> <s> </s>, 3-258 the byte tokens."""
+    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
+    tok = Tokenizer(models.BPE(unk_token="<unk>", byte_fallback=True))
+    tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always", split=True)
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size - len(SPECIALS) - 256, special_tokens=[],
+                                  limit_alphabet=1500, show_progress=False)
+    tok.train_from_iterator(docs, trainer)
+    learned = json.loads(tok.to_str())["model"]
+    vocab = {t: i for i, t in enumerate(SPECIALS + BYTE_TOKENS)}
+    for piece, _ in sorted(learned["vocab"].items(), key=lambda kv: kv[1]):
+        vocab.setdefault(piece, len(vocab))
+    merges = [m if isinstance(m, str) else " ".join(m) for m in learned["merges"]]
+    final = Tokenizer(models.BPE(vocab=vocab, merges=[tuple(m.split(" ")) for m in merges], unk_token="<unk>",
+                                 byte_fallback=True, fuse_unk=True))
+    # Mistral / Llama-2 layout: the whole text is one word; "▁" marks spaces; a dummy prefix
+    final.normalizer = normalizers.Sequence([normalizers.Prepend("▁"), normalizers.Replace(" ", "▁")])
+    final.decoder = decoders.Sequence([decoders.Replace("▁", " "), decoders.ByteFallback(), decoders.Fuse(),
+                                       decoders.Strip(" ", 1, 0)])
+    from tokenizers import AddedToken
+    final.add_special_tokens([AddedToken(t, special=True, normalized=False) for t in SPECIALS])
+    from tokenizers.processors import TemplateProcessing
+    final.post_processor = TemplateProcessing(single="<s> $A", pair="<s> $A <s> $B", special_tokens=[("<s>", 1)])
+    final.save(os.path.join(out, "tokenizer.json"))
+    config = {"add_bos_token": True, "add_eos_token": False, "bos_token": "<s>", "eos_token": "</s>",
+              "unk_token": "<unk>", "model_max_length": 1024, "tokenizer_class": "LlamaTokenizerFast",
+              "legacy": True, "clean_up_tokenization_spaces": False, "chat_template": SOLAR_TEMPLATE}
+    with open(os.path.join(out, "tokenizer_config.json"), "w", encoding="utf-8") as f:
+        json.dump(config, f, indent=2, ensure_ascii=False)
+
+
+def init_model(folder: str, vocab: int, a: argparse.Namespace) -> None:
+    """A seeded random Llama model (normal(0, 0.02) weights, unit norms) as an HF folder."""
+    from solar.checkpoint import save_hf_folder
+    rng = np.random.default_rng(a.seed)
+    D, F, H, Hkv = a.dim, a.ffn, a.heads, a.kv_heads
+    Dh = D // H
+
+    def mat(r, c, scale=0.02):
+        return (rng.standard_normal((r, c)) * scale).astype(np.float32)
+    t = {"model.embed_tokens.weight": mat(vocab, D), "model.norm.weight": np.ones(D, np.float32)}
+    out_scale = 0.02 / math.sqrt(2 * a.layers)
+    for i in range(a.layers):
+        p = f"model.layers.{i}."
+        t.update({p + "input_layernorm.weight": np.ones(D, np.float32),
+                  p + "post_attention_layernorm.weight": np.ones(D, np.float32),
+                  p + "self_attn.q_proj.weight": mat(H * Dh, D), p + "self_attn.k_proj.weight": mat(Hkv * Dh, D),
+                  p + "self_attn.v_proj.weight": mat(Hkv * Dh, D), p + "self_attn.o_proj.weight": mat(D, H * Dh, out_scale),
+                  p + "mlp.gate_proj.weight": mat(F, D), p + "mlp.up_proj.weight": mat(F, D),
+                  p + "mlp.down_proj.weight": mat(D, F, out_scale)})
+    cfg = {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": D, "intermediate_size": F,
+           "num_hidden_layers": a.layers, "num_attention_heads": H, "num_key_value_heads": Hkv, "head_dim": Dh,
+           "vocab_size": vocab, "max_position_embeddings": 1024, "rms_norm_eps": 1e-5, "rope_theta": 10000.0,
+           "hidden_act": "silu", "tie_word_embeddings": True, "bos_token_id": 1, "eos_token_id": 2}
+    save_hf_folder(folder, cfg, t, copy_files=[os.path.join(a.tok_dir, n) for n in ("tokenizer.json", "tokenizer_config.json")])
+
+
+def train_phase(model, tokens, steps: int, a: argparse.Namespace, label: str, held) -> tuple:
+    """Train `model` for `steps`; returns (trainer, loss log)."""
+    import solar.data
+    import solar.train
+    tr = solar.train.Trainer(model, lr=a.lr, weight_decay=0.1, betas=(0.9, 0.95), warmup=min(100, steps // 10),
+                             total_steps=steps, grad_clip=1.0, min_lr=a.lr / 10)
+    sampler = solar.data.BatchSampler(tokens, batch=a.batch, seq=a.seq, seed=a.seed)
+    log, t0 = [], time.time()
+    for step in range(steps):
+        loss = tr.step(sampler.sample())
+        if step % 50 == 0 or step == steps - 1:
+            val = {k: _eval_loss(tr, v, a) for k, v in held.items()}
+            log.append({"step": step, "loss": loss, **{f"val_{k}": x for k, x in val.items()}})
+            tps = (step + 1) * a.batch * a.seq / (time.time() - t0)
+            print(f"[{label}] step {step:5d} loss {loss:.3f} val {val} {tps:,.0f} tok/s", file=sys.stderr, flush=True)
+    return tr, log
+
+
+def _eval_loss(tr, held_tokens, a) -> float:
+    import solar.data
+    losses = [tr.eval_loss(b) for b in solar.data.sequential_batches(held_tokens, batch=a.batch, seq=a.seq)]
+    return float(np.mean(losses)) if losses else float("nan")
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description="rebuild the bundled solar-mini model")
+    ap.add_argument("--data", default=os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "data"))
+    ap.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "solar-mini"))
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--vocab", type=int, default=6144)
+    ap.add_argument("--dim", type=int, default=256)
+    ap.add_argument("--ffn", type=int, default=704)
+    ap.add_argument("--heads", type=int, default=4)
+    ap.add_argument("--kv-heads", type=int, default=2)
+    ap.add_argument("--layers", type=int, default=4, help="base model layers; DUS makes 2(n-m)")
+    ap.add_argument("--dus-m", type=int, default=1)
+    ap.add_argument("--base-steps", type=int, default=600)
+    ap.add_argument("--dus-steps", type=int, default=300)
+    ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--seq", type=int, default=128)
+    ap.add_argument("--lr", type=float, default=2e-3)
+    a = ap.parse_args(argv)
+    import solar
+    import solar.data
+    work = tempfile.mkdtemp(prefix="solar-mini-")
+    a.tok_dir = os.path.join(work, "tok")
+    os.makedirs(a.tok_dir)
+    train_docs, held_text = split_holdout(read_corpora(a.data))
+    train_tokenizer(train_docs, a.vocab, a.tok_dir)
+    tok = solar.Tokenizer.from_pretrained_dir(a.tok_dir)
+    solar.data.tokenize_to_file(train_docs, tok, os.path.join(work, "train.tok"))
+    tokens = solar.data.load_tokens(os.path.join(work, "train.tok"))
+    held = {}
+    for k, v in held_text.items():
+        solar.data.tokenize_to_file([v], tok, os.path.join(work, f"held-{k}.tok"))
+        held[k] = solar.data.load_tokens(os.path.join(work, f"held-{k}.tok"))
+    print(f"{len(tokens):,} training tokens; held-out {', '.join(f'{k} {len(v):,}' for k, v in held.items())}",
+          file=sys.stderr)
+    init_model(os.path.join(work, "init"), tok.vocab_size, a)
+    tr, base_log = train_phase(solar.load(os.path.join(work, "init")), tokens, a.base_steps, a, "base", held)
+    tr.save(os.path.join(work, "base"))
+    base = solar.load(os.path.join(work, "base"))
+    scaled = solar.dus.depth_up_scale(base, a.dus_m)
+    tr2, dus_log = train_phase(scaled, tokens, a.dus_steps, a, "dus", held)
+    tr2.save(os.path.join(work, "dus"))
+    final = solar.load(os.path.join(work, "dus"), dtype="f16")
+    final.save(a.out)
+    report = build_report(a, final, held, base_log, dus_log, len(tokens))
+    with open(os.path.join(a.out, "BUILD.json"), "w", encoding="utf-8") as f:
+        json.dump(report, f, indent=2, ensure_ascii=False)
+    with open(os.path.join(a.out, "NOTICE"), "w", encoding="utf-8") as f:
+        f.write(NOTICE)
+    shutil.rmtree(work, ignore_errors=True)
+    print(json.dumps({k: report[k] for k in ("perplexity", "samples")}, indent=2, ensure_ascii=False))
+    return 0
+
+
+def build_report(a, model, held, base_log, dus_log, n_tokens) -> dict:
+    import solar
+    ppl = {}
+    for k, toks in held.items():
+        ids = np.asarray(toks[: 64 * a.seq], np.int32)
+        logits = model.forward(ids[:-1])
+        lp = logits - logits.max(-1, keepdims=True)
+        lp -= np.log(np.exp(lp).sum(-1, keepdims=True))
+        ppl[k] = float(np.exp(-lp[np.arange(len(ids) - 1), ids[1:]].mean()))
+    prompts = ["The history of", "안녕하세요", "English: The weather is nice today.\n한국어:", "서울은"]
+    samples = {p: model.generate(p, max_tokens=40, temperature=0, repeat_penalty=1.1).text for p in prompts}
+    return {"seed": a.seed, "recipe": vars(a) | {"tok_dir": None}, "train_tokens": n_tokens,
+            "perplexity": ppl, "samples": samples, "base_log": base_log, "dus_log": dus_log,
+            "solar_version": solar.__version__}
+
+
+if __name__ == "__main__":
+    sys.exit(main())

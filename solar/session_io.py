@@ -1,0 +1,66 @@
+"""Session files (prompt caching): a magic line, a JSON header (model fingerprint, n_ctx,
+tokens, cache shape), then the float32 keys and values of the cached positions. Written to a
+temporary name and renamed; every field is checked on load."""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+
+import numpy as np
+
+from . import _core
+
+MAGIC = b"SOLAR-SESSION-1\n"
+MAX_HEADER = 1 << 26
+
+
+def save_session(path, fingerprint: dict, n_ctx: int, tokens: list, k: np.ndarray, v: np.ndarray) -> str:
+    path = os.fspath(path)
+    header = json.dumps({"model": fingerprint, "n_ctx": int(n_ctx), "tokens": [int(t) for t in tokens],
+                         "shape": list(k.shape)}).encode()
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), prefix=".session.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(MAGIC + len(header).to_bytes(8, "little") + header)
+            f.write(np.ascontiguousarray(k, np.float32).tobytes())
+            f.write(np.ascontiguousarray(v, np.float32).tobytes())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def _bad(path, what: str) -> Exception:
+    return _core.FormatError(f"{path}: not a valid solar session file: {what}")
+
+
+def load_session(path):
+    with open(path, "rb") as f:
+        raw = f.read()
+    if not raw.startswith(MAGIC) or len(raw) < len(MAGIC) + 8:
+        raise _bad(path, "bad magic at offset 0")
+    n = int.from_bytes(raw[len(MAGIC):len(MAGIC) + 8], "little")
+    start = len(MAGIC) + 8
+    if n > MAX_HEADER or start + n > len(raw):
+        raise _bad(path, f"header length {n} at offset {len(MAGIC)} runs past the end")
+    try:
+        header = json.loads(raw[start:start + n])
+        shape = [int(x) for x in header["shape"]]
+        tokens = header["tokens"]
+        ok = (isinstance(header["model"], dict) and len(shape) == 3 and all(x >= 0 for x in shape)
+              and isinstance(tokens, list) and len(tokens) == shape[1] and int(header["n_ctx"]) >= shape[1]
+              and all(isinstance(t, int) for t in tokens))
+    except (ValueError, KeyError, TypeError) as e:
+        raise _bad(path, f"header: {e}") from None
+    if not ok:
+        raise _bad(path, "inconsistent header")
+    count = shape[0] * shape[1] * shape[2]
+    data = raw[start + n:]
+    if len(data) != 8 * count:
+        raise _bad(path, f"expected {8 * count} bytes of cache after offset {start + n}, found {len(data)}")
+    k = np.frombuffer(data, np.float32, count).reshape(shape)
+    v = np.frombuffer(data, np.float32, count, offset=4 * count).reshape(shape)
+    return header, k, v
