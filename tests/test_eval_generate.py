@@ -70,6 +70,8 @@ def test_translation_uses_the_chat_template_as_transformers_renders_it(tmp_path_
 
 def test_models_own_apply_chat_template_is_used_first():
     class Chatty(FakeModel):
+        chat_template = "(its own)"
+
         def apply_chat_template(self, messages, add_generation_prompt=True):
             return "<chat>" + messages[0]["content"]
     seen = []
@@ -106,9 +108,22 @@ def test_greedy_fallback_equals_transformers_generate(tmp_path_factory):
     assert greedy_generate(m, prompt, 10) == ref
     assert greedy_generate(m, prompt, 10, stop_ids=[ref[4]])[:4] == ref[:4]
     assert greedy_generate(m, prompt, 10, should_stop=lambda o: len(o) == 3) == ref[:3]
-    m.tokenizer = tok
-    text = make_generate_fn(m)(tok.decode(prompt), 10, ())
+    text = make_generate_fn(m, tok)(tok.decode(prompt), 10, ())
     assert text == tok.decode(ref[:ref.index(tok.eos_id)] if tok.eos_id in ref else ref)
+
+
+def test_model_generate_is_used_when_the_model_has_it():
+    calls = []
+
+    class Gen(FakeModel):
+        tokenizer = object()
+
+        def generate(self, prompt, **kw):
+            calls.append(kw)
+            return type("R", (), {"text": "answer\nmore"})()
+    fn = make_generate_fn(Gen())
+    assert fn("p", 5, ["\n"]) == "answer"
+    assert calls == [{"max_tokens": 5, "temperature": 0.0, "stop": ["\n"]}]
 
 
 # ---- KorQuAD -------------------------------------------------------------------------------
@@ -157,3 +172,22 @@ def test_greedy_generation_needs_a_tokenizer_for_text(tiny_dir):
     with pytest.raises(ValueError, match="generation needs a tokenizer"):
         ev.korquad_eval(m, [{"context": "c", "question": "q", "answers": ["a"]}])
     assert isinstance(greedy_generate(m, [1, 2, 3], 2), list) and np.ndim(greedy_generate(m, [1], 1)) == 1
+
+
+def test_chat_models_translate_through_model_chat_greedily():
+    calls = []
+
+    class ChatModel(FakeModel):
+        tokenizer = object()
+        chat_template = "(its own)"
+
+        def apply_chat_template(self, messages, add_generation_prompt=True):
+            return "<chat>" + messages[0]["content"]
+
+        def chat(self, messages, **kw):
+            calls.append((messages, kw))
+            return type("R", (), {"text": " The cat. "})()
+    r = ev.translate_eval(ChatModel(), PAIRS[:1], max_tokens=20)
+    assert r["samples"][0]["hypothesis"] == "The cat." and r["samples"][0]["prompt"].startswith("<chat>")
+    assert calls[0][1] == {"max_tokens": 20, "temperature": 0.0}
+    assert PAIRS[0][0] in calls[0][0][0]["content"]

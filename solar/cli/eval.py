@@ -6,7 +6,8 @@
     python -m solar eval -m MODEL --translate SRC.ko REF.en [--direction ko-en]
     python -m solar eval -m MODEL --korquad KorQuAD_v1.0_dev.json
 
-Exposes ``add_parser(subparsers)`` for the ``solar`` command dispatcher and ``run(args)``.
+For the ``solar`` dispatcher (solar/cli/__init__.py): ``HELP``, ``add_arguments(parser)``, ``main(args)``;
+for any other argparse host: ``add_parser(subparsers)`` and ``run(args)``.
 """
 from __future__ import annotations
 
@@ -14,13 +15,15 @@ import argparse
 import sys
 import time
 
-__all__ = ["add_parser", "run", "main"]
+from .common import CliError, add_model_arguments, load_model
+
+__all__ = ["HELP", "add_arguments", "add_parser", "run", "main"]
+
+HELP = "Evaluate a model: benchmarks (KoBEST, ARC, HellaSwag, KMMLU), perplexity, KL, translation, KorQuAD."
 
 
-def add_parser(subparsers) -> argparse.ArgumentParser:
-    p = subparsers.add_parser("eval", help="evaluate a model (benchmarks, perplexity, KL, translation, KorQuAD)",
-                              description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("-m", "--model", required=True, help="model folder")
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    add_model_arguments(p)
     p.add_argument("--tasks", help="comma-separated tasks (arc_challenge, hellaswag, kobest, kobest_copa, kmmlu, ...)")
     p.add_argument("--data", help="folder laid out like shared/data/eval (for --tasks)")
     p.add_argument("--limit", type=float, help="questions per task (N, or a fraction < 1)")
@@ -36,9 +39,14 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--translate", nargs=2, metavar=("SRC", "REF"), help="translation chrF/BLEU on two aligned files")
     p.add_argument("--direction", default="ko-en", help="translation direction (ko-en or en-ko)")
     p.add_argument("--korquad", metavar="JSON", help="KorQuAD 1.0 EM/F1 on this file")
-    p.add_argument("--threads", type=int, help="threads (default: physical cores)")
-    p.add_argument("--dtype", help="convert weights at load (e.g. q8_0)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    """Add the ``eval`` command to an argparse sub-parser set (``args.func`` is :func:`run`)."""
+    p = subparsers.add_parser("eval", help=HELP, description=__doc__,
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_arguments(p)
     p.set_defaults(func=run)
     return p
 
@@ -71,9 +79,8 @@ class Progress:
         return lambda done, total: self(label, done, total)
 
 
-def _load(path: str, args):
-    import solar
-    return solar.load(path, n_threads=args.threads, dtype=args.dtype)
+def _load(path: str | None, args):
+    return load_model(argparse.Namespace(**{**vars(args), "model": path}))
 
 
 def _read(path: str) -> str:
@@ -107,32 +114,24 @@ def _text_evals(model, args, bar: Progress, report: dict) -> None:
 
 
 def run(args) -> int:
-    """Run ``solar eval``; expected failures (bad files, no tokenizer, ...) exit with a one-line message."""
-    try:
-        return _run(args)
-    except KeyError as e:
-        raise SystemExit(f"solar eval: {e.args[0]}") from None
-    except (ValueError, OSError, ImportError) as e:
-        raise SystemExit(f"solar eval: {e}") from None
-
-
-def _run(args) -> int:
+    """Run ``solar eval``. Usage problems raise CliError (a ValueError: one-line message)."""
     import solar.eval as ev
     if not (args.tasks or args.ppl or args.translate or args.korquad):
-        raise SystemExit("solar eval: nothing to do (give --tasks, --ppl, --translate or --korquad)")
+        raise CliError("nothing to do: give --tasks, --ppl, --translate or --korquad")
     if args.kl_base and not args.ppl:
-        raise SystemExit("solar eval: --kl-base needs --ppl TEXT_FILE")
+        raise CliError("--kl-base needs --ppl TEXT_FILE")
     if args.tasks and not args.data:
-        raise SystemExit("solar eval: --tasks needs --data DIR")
+        raise CliError("--tasks needs --data DIR")
     bar = Progress(args.quiet)
     model = _load(args.model, args)
     report: dict = {}
     if args.tasks:
-        limit = args.limit
-        if limit is not None and limit >= 1:
-            limit = int(limit)
-        res = ev.run(model, args.tasks, data_dir=args.data, limit=limit, num_fewshot=args.num_fewshot,
-                     seed=args.seed, progress=bar, model_name=args.model)
+        limit = int(args.limit) if args.limit is not None and args.limit >= 1 else args.limit
+        try:
+            res = ev.run(model, args.tasks, data_dir=args.data, limit=limit, num_fewshot=args.num_fewshot,
+                         seed=args.seed, progress=bar, model_name=args.model)
+        except KeyError as e:                   # unknown task name
+            raise CliError(e.args[0]) from None
         print(ev.format_table(res))
         report.update(res)
     _text_evals(model, args, bar, report)
@@ -142,18 +141,12 @@ def _run(args) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Stand-alone entry (``python -m solar.eval``) until the ``solar`` dispatcher exists."""
-    parser = argparse.ArgumentParser(prog="python -m solar")
-    sub = parser.add_subparsers(dest="command")
-    add_parser(sub)
-    argv = list(sys.argv[1:] if argv is None else argv)
+def main(args=None) -> int:
+    """The dispatcher's entry (``main(parsed_args)``); with a list or None, parse ``eval`` argv."""
+    if isinstance(args, argparse.Namespace):
+        return run(args)
+    from . import main as solar_main
+    argv = list(sys.argv[1:] if args is None else args)
     if not argv or argv[0] != "eval":
         argv = ["eval"] + argv
-    args = parser.parse_args(argv)
-    return args.func(args)
-
-
-if __name__ == "__main__":
-    sys.exit(main())
-
+    return solar_main(argv)

@@ -1,4 +1,4 @@
-"""``python -m solar.eval ...`` — the ``solar eval`` command, usable before ``python -m solar`` exists."""
+"""``python -m solar.eval ...`` = ``python -m solar eval ...``."""
 import sys
 
 from solar.cli.eval import main

@@ -2,12 +2,13 @@
 
 A user-supplied generate function has the contract ``fn(prompt: str, max_tokens: int) -> str``
 (the text after the prompt); stop strings are applied here by cutting at the first one. The default is
-``model.generate`` when the model has it, else :func:`greedy_generate`, a plain greedy loop over
-``model.forward`` with a KV-cache session (one forward per new token).
+greedy ``model.generate`` (temperature 0), or, for a model without it or when another tokenizer
+is given, :func:`greedy_generate`, a plain greedy loop over ``model.forward`` with a KV-cache
+session (one forward per new token).
 
-Chat prompts come from ``model.apply_chat_template`` or the tokenizer's when they exist, else
-from the model folder's template (``chat_template.jinja`` or ``tokenizer_config.json``) rendered
-with jinja2.
+A model "has a chat template" when its folder has one (``chat_template.jinja`` or
+``tokenizer_config.json``) or it carries a ``chat_template`` string; the prompt is then rendered by
+``model.apply_chat_template`` (or the tokenizer's), else by jinja2 from the folder's template.
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from typing import Any, Callable, Sequence
 
 from .text import as_ids, encode, resolve_tokenizer, special_ids
 
-__all__ = ["greedy_generate", "make_generate_fn", "cut_at_stop", "chat_prompt", "GenerateFn"]
+__all__ = ["greedy_generate", "make_generate_fn", "cut_at_stop", "chat_prompt", "has_chat_template", "GenerateFn"]
 
 GenerateFn = Callable[[str, int], str]                      # user-supplied
 StopGenerateFn = Callable[[str, int, Sequence[str]], str]  # with stop strings applied
@@ -68,19 +69,21 @@ def _eos_ids(model: Any, tokenizer: Any) -> list[int]:
     return sorted(ids)
 
 
+def _uses_own_tokenizer(model: Any, tokenizer: Any) -> bool:
+    own = getattr(model, "tokenizer", None)
+    return own is not None and (tokenizer is None or tokenizer is own)
+
+
 def make_generate_fn(model: Any, tokenizer: Any = None, generate_fn: GenerateFn | None = None) -> StopGenerateFn:
-    """``fn(prompt, max_tokens, until) -> text`` cut at the first stop string, from ``generate_fn``
-    when given, else ``model.generate``, else greedy decoding over ``model.forward`` (which stops
-    as soon as a stop string or EOS appears)."""
+    """``fn(prompt, max_tokens, until) -> text`` cut at the first stop string: ``generate_fn`` when
+    given; else greedy ``model.generate`` when the model has it and its own tokenizer is the one
+    to use; else greedy decoding over ``model.forward`` (stopping at EOS or a stop string)."""
     if generate_fn is not None:
         return lambda prompt, n, until=(): cut_at_stop(generate_fn(prompt, n), until)
-    if callable(getattr(model, "generate", None)):
+    if callable(getattr(model, "generate", None)) and _uses_own_tokenizer(model, tokenizer):
         def via_model(prompt: str, max_tokens: int, until: Sequence[str] = ()) -> str:
-            try:
-                out = model.generate(prompt, max_tokens=max_tokens, temperature=0.0)
-            except TypeError:            # a generate() without a temperature option
-                out = model.generate(prompt, max_tokens=max_tokens)
-            return cut_at_stop(out if isinstance(out, str) else "".join(out), until)
+            out = model.generate(prompt, max_tokens=max_tokens, temperature=0.0, stop=list(until) or None)
+            return cut_at_stop(out if isinstance(out, str) else getattr(out, "text", str(out)), until)
         return via_model
     tok = resolve_tokenizer(model, tokenizer, needed_for="generation")
     stops = _eos_ids(model, tok)
@@ -118,8 +121,17 @@ def _token_str(v: Any) -> str:
     return v.get("content", "") if isinstance(v, dict) else (v or "")
 
 
+def has_chat_template(model: Any, tokenizer: Any = None) -> bool:
+    """Whether the model comes with a chat template (its folder's, or a ``chat_template`` string)."""
+    tok = tokenizer if tokenizer is not None else getattr(model, "tokenizer", None)
+    if any(isinstance(getattr(o, "chat_template", None), str) for o in (model, tok)):
+        return True
+    return _folder_template(model)[0] is not None
+
+
 def chat_prompt(model: Any, messages: list[dict], tokenizer: Any = None) -> str | None:
-    """The model's chat template applied to ``messages`` with a generation prompt, or None."""
+    """``messages`` rendered with a generation prompt by ``model.apply_chat_template`` (or the
+    tokenizer's), else by the folder's template with jinja2; None when nothing can render them."""
     for owner in (model, tokenizer if tokenizer is not None else getattr(model, "tokenizer", None)):
         fn = getattr(owner, "apply_chat_template", None)
         if callable(fn):

@@ -17,7 +17,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from .generation import chat_prompt, cut_at_stop, greedy_generate, make_generate_fn, _eos_ids
+from .generation import _eos_ids, _uses_own_tokenizer, chat_prompt, cut_at_stop, greedy_generate
 from .loglikelihood import score_token_requests
 from .perplexity import rolling_windows
 from .scoring import score_tail
@@ -115,11 +115,12 @@ if TemplateLM is not None:
             if eos_text and eos_text not in until:
                 until.append(eos_text)
             n = int(kw.get("max_gen_toks", self.max_gen_toks))
-            if callable(getattr(self.model, "generate", None)):
-                text = make_generate_fn(self.model, self.tok)(context, n, until)
+            ids = self.tok_encode(context, left_truncate_len=max(1, self.max_length - n))
+            if callable(getattr(self.model, "generate", None)) and _uses_own_tokenizer(self.model, self.tok):
+                out = self.model.generate(ids, max_tokens=n, temperature=0.0, stop=until)
+                text = cut_at_stop(getattr(out, "text", str(out)), until)
             else:
-                ids = self.tok_encode(context, left_truncate_len=max(1, self.max_length - n))
-                hit = lambda out: any(s in self.tok.decode(out) for s in until)
+                hit = lambda out_ids: any(s in self.tok.decode(out_ids) for s in until)
                 new = greedy_generate(self.model, ids, n, _eos_ids(self.model, self.tok), hit)
                 text = cut_at_stop(self.tok.decode(new), until)
             self.cache_hook.add_partial("generate_until", (context, gen_kwargs), text)

@@ -1,7 +1,8 @@
 """translate_eval(model, pairs, direction="ko-en"): chrF and BLEU of the model's translations.
 
-Each source is put in a one-turn chat (the model's chat template) when the model has one, else
-in a plain completion prompt ending in ``"English:"``/``"Korean:"`` that stops at a newline. The
+Each source is put in a one-turn chat (the model's chat template; ``model.chat`` generates when
+it is the default path) when the model has one, else in a plain completion prompt ending in
+``"English:"``/``"Korean:"`` that stops at a newline. Generation is greedy. The
 hypotheses are scored against the references with sacrebleu (an optional extra:
 ``pip install sacrebleu``); BLEU uses sacrebleu's ``13a`` tokenizer for English targets and
 ``ko-mecab`` for Korean when mecab-ko is installed, else ``char``.
@@ -11,7 +12,7 @@ from __future__ import annotations
 import os
 from typing import Any, Callable, Sequence
 
-from .generation import GenerateFn, chat_prompt, make_generate_fn
+from .generation import GenerateFn, _uses_own_tokenizer, chat_prompt, has_chat_template, make_generate_fn
 
 __all__ = ["translate_eval", "load_parallel", "translation_prompt"]
 
@@ -38,19 +39,40 @@ def _direction(direction: str) -> tuple[str, str]:
     return LANGS[parts[0]], LANGS[parts[1]]
 
 
+def _messages(source: str, direction: str) -> list[dict]:
+    src_lang, tgt_lang = _direction(direction)
+    return [{"role": "user", "content": f"Translate the following {src_lang} text into {tgt_lang}. "
+                                        f"Reply with the translation only.\n\n{source}"}]
+
+
+def _want_chat(model: Any, tokenizer: Any, use_chat_template: bool | None) -> bool:
+    if use_chat_template is None:
+        return has_chat_template(model, tokenizer)
+    return bool(use_chat_template)
+
+
 def translation_prompt(model: Any, source: str, direction: str, *, tokenizer: Any = None,
                        use_chat_template: bool | None = None) -> tuple[str, list[str]]:
-    """(prompt, stop strings) for one source sentence."""
+    """(prompt, stop strings) for one source sentence: a one-turn chat when the model has a chat
+    template (or ``use_chat_template=True``), else a completion prompt that stops at a newline."""
     src_lang, tgt_lang = _direction(direction)
-    instruction = f"Translate the following {src_lang} text into {tgt_lang}. Reply with the translation only."
-    if use_chat_template is not False:
-        msgs = [{"role": "user", "content": f"{instruction}\n\n{source}"}]
-        chat = chat_prompt(model, msgs, tokenizer)
-        if chat is not None:
-            return chat, []
-        if use_chat_template:
+    if _want_chat(model, tokenizer, use_chat_template):
+        chat = chat_prompt(model, _messages(source, direction), tokenizer)
+        if chat is None:
             raise ValueError("use_chat_template=True but the model has no chat template")
+        return chat, []
+    instruction = _messages(source, direction)[0]["content"].rsplit("\n\n", 1)[0]
     return f"{instruction}\n\n{src_lang}: {source}\n{tgt_lang}:", ["\n"]
+
+
+def _translate_one(model, gen, src: str, direction: str, tokenizer, use_chat_template, max_tokens):
+    """(hypothesis, prompt); a chat goes through ``model.chat`` (greedy) when that is the default path."""
+    if gen is None:
+        msgs = _messages(src, direction)
+        out = model.chat(msgs, max_tokens=max_tokens, temperature=0.0)
+        return getattr(out, "text", str(out)).strip(), chat_prompt(model, msgs, tokenizer)
+    prompt, until = translation_prompt(model, src, direction, tokenizer=tokenizer, use_chat_template=use_chat_template)
+    return gen(prompt, max_tokens, until).strip(), prompt
 
 
 def _bleu_tokenize(tgt_lang: str) -> str:
@@ -81,12 +103,12 @@ def translate_eval(model: Any, pairs: Sequence[tuple[str, str]], direction: str 
     pairs = list(pairs)[:limit] if limit is not None else list(pairs)
     if not pairs:
         raise ValueError("no (source, reference) pairs")
-    gen = make_generate_fn(model, tokenizer, generate_fn)
+    via_chat = (generate_fn is None and callable(getattr(model, "chat", None)) and _uses_own_tokenizer(model, tokenizer)
+                and _want_chat(model, tokenizer, use_chat_template))
+    gen = None if via_chat else make_generate_fn(model, tokenizer, generate_fn)
     samples = []
     for i, (src, ref) in enumerate(pairs):
-        prompt, until = translation_prompt(model, src, direction, tokenizer=tokenizer,
-                                           use_chat_template=use_chat_template)
-        hyp = gen(prompt, max_tokens, until).strip()
+        hyp, prompt = _translate_one(model, gen, src, direction, tokenizer, use_chat_template, max_tokens)
         samples.append({"source": src, "reference": ref, "hypothesis": hyp, "prompt": prompt})
         if progress:
             progress(i + 1, len(pairs))
