@@ -13,9 +13,11 @@ from .gguf import GGUFValue, read_gguf, write_gguf
 from .gguf_export import quantize
 from .model import Model, Session, load
 from .sampling import SamplingParams
-from . import dus
+from . import dus, quant
 
 __all__ = ["SolarError", "FormatError", "UnsupportedError", "Model", "Session", "load", "dus",
-           "GGUFValue", "read_gguf", "write_gguf", "quantize",
+           "GGUFValue", "read_gguf", "write_gguf", "quantize", "quant",
            "Sampler", "SamplingParams", "GenerationResult", "apply_chat_template"]
 __version__ = "0.1.0"
+from .tokenizer import Tokenizer  # noqa: E402
+__all__.append("Tokenizer")

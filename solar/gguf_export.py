@@ -18,6 +18,7 @@ from .gguf import GGUFValue, write_gguf
 
 # llama.cpp's LLAMA_FTYPE of a file whose matrices are mostly of this type
 FILE_TYPES = {"f32": 0, "f16": 1, "q4_0": 2, "q8_0": 7, "q4_k": 15, "q5_k": 17, "q6_k": 18, "bf16": 32}
+QUANTIZED = ("q4_0", "q8_0", "q4_k", "q5_k", "q6_k")
 GGUF_ARCH = {"llama": "llama", "mistral": "llama", "exaone": "exaone", "exaone4": "exaone4"}
 
 
@@ -115,13 +116,15 @@ def gguf_tensors(model, dtype: str | None) -> Iterator[tuple[str, np.ndarray, st
     for name, role, layer in rows:
         if role not in names:
             continue
-        arr = model._core.tensor_f32(name)
-        if permute and role == "wq":
-            arr = _permute_rows(arr, c["n_head"])
-        elif permute and role == "wk":
-            arr = _permute_rows(arr, c["n_head_kv"])
         gname = names[role] % layer if layer >= 0 else names[role]
-        yield gname, arr, _tensor_type(arr, dtype, src_types[name])
+        src = src_types[name]
+        raw = model.weights[name]
+        target = _tensor_type(raw if src not in QUANTIZED else np.empty((1, 256)), dtype, src)
+        # blocks already of the target type travel as they are (re-quantizing is not lossless)
+        arr = raw if (src == target and src in QUANTIZED) else model._core.tensor_f32(name)
+        if permute and role in ("wq", "wk"):
+            arr = _permute_rows(arr, c["n_head"] if role == "wq" else c["n_head_kv"])
+        yield gname, arr, target
 
 
 def save_gguf(model, path: str | os.PathLike, dtype: str | None = None) -> str:

@@ -34,6 +34,18 @@ typedef struct sl_kernel_table {
     void (*softmax_f32)(int64_t n, float *x);
     /* y = silu(g) * u (y may alias g) */
     void (*silu_mul_f32)(int64_t n, const float *g, const float *u, float *y);
+
+    /* Rotary embedding of one head vector x (2*half), "rotate half" (HF / NeoX) pairing:
+     *   x[i], x[i+half] <- x[i]*cos[i] - x[i+half]*sin[i], x[i+half]*cos[i] + x[i]*sin[i]
+     * cos, sin: (half) for this position. */
+    void (*rope_f32)(int64_t half, float *x, const float *cos, const float *sin);
+    /* Attention of one query row over L key/value rows (the caller picks L for causal masking
+     * and offsets k / v for a sliding window):
+     *   s[j] = scale * q . K[j];  p = softmax(s);  out = sum_j p[j] * V[j]
+     *   q (Dh); k, v: L rows of Dh floats, k_stride / v_stride floats apart;
+     *   scores: (L) scratch, holds p on return; out (Dh), must not alias q, k, v. */
+    void (*attn_row_f32)(int64_t Dh, int64_t L, const float *q, const float *k, int64_t k_stride,
+                         const float *v, int64_t v_stride, float scale, float *scores, float *out);
 } sl_kernel_table;
 
 /* The installed table (never NULL after sl_runtime_init). */
@@ -43,7 +55,16 @@ void sl_kernels_install(sl_isa isa);
 /* Tables per level; ISA tables are filled from the generic one then overridden. */
 const sl_kernel_table *sl_kernels_for(sl_isa isa);
 
-/* Per-ISA fillers (the kernels/ files ending in _avx2.c / _avx512.c) override what they speed up. */
+/* Per-ISA fillers (the kernels/ files ending in _avx2.c / _avx512.c) override what they speed up.
+ * dispatch.c runs every filler on every x86-64 CPU, so each filler definition must be marked
+ * SL_KERNELS_FILLER: compiled for the baseline ISA, whatever flags its file gets (otherwise
+ * the compiler may store the pointers with AVX-512 instructions and the import dies with
+ * SIGILL on a CPU without them). */
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+#define SL_KERNELS_FILLER __attribute__((target("no-sse3")))   /* off with everything above SSE2 */
+#else
+#define SL_KERNELS_FILLER
+#endif
 void sl_kernels_fill_generic(sl_kernel_table *t);
 void sl_kernels_fill_avx2(sl_kernel_table *t);
 void sl_kernels_fill_avx512(sl_kernel_table *t);

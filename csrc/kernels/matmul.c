@@ -1,40 +1,109 @@
-/* matmul.c — the threaded driver around the per-dtype gemm kernels (kernels.h). */
+/* matmul.c — sl_matmul: argument checks, activation conversion into the weight type's
+ * activation type (sl_dtype_traits.act_type) and the OpenMP split of weight rows.
+ *
+ * Rows are cut into chunks whose size depends only on N (never on the thread count) and
+ * handed out dynamically, so both threads finish together even when one core is busy with
+ * something else, and the partition of the work cannot change any result. */
 #include "kernels/matmul.h"
 
-#include "kernels/kernels.h"
 #include "runtime/dtype.h"
+#include "runtime/runtime.h"
 
-#define ROW_BLOCK 16
+/* Rows per work item: a multiple of 16 (64 bytes of a Y row, so threads never share a cache
+ * line of Y), about N/32 so the last item is a small share of the work, 64 to 256 rows. */
+static int64_t chunk_rows(int64_t N)
+{
+    int64_t c = (N / 32 + 15) / 16 * 16;
+    if (c < 64) c = 64;
+    if (c > 256) c = 256;
+    return c;
+}
+
+/* Bytes between activation rows in scratch. f32 rows of a batch (T >= SL_MATMUL_PAD_T) are
+ * copied with a padded stride that is not a multiple of 1 KiB, so the rows of an X panel
+ * do not all fall into the same cache sets (power-of-two K otherwise thrashes L1 and L2). */
+#define SL_MATMUL_PAD_T 4
+static size_t act_row_bytes(int act_type, int64_t K, int64_t T)
+{
+    if (act_type != SL_DTYPE_F32) return sl_dtype_row_bytes(act_type, K);
+    if (T < SL_MATMUL_PAD_T || K > INT64_MAX / 8) return 0;
+    int64_t floats = (K + 15) / 16 * 16 + 16;
+    if (floats % 256 == 0) floats += 16;
+    return (size_t)floats * sizeof(float);
+}
 
 size_t sl_matmul_scratch_bytes(int w_dtype, int64_t K, int64_t T)
 {
     const sl_dtype_traits *tr = sl_dtype_traits_of(w_dtype);
-    if (!tr || tr->act_type == SL_DTYPE_F32) return 0;
-    size_t row = sl_dtype_row_bytes(tr->act_type, K), total;
-    return sl_mul_ok(row, (size_t)T, &total) ? total : 0;
+    if (!tr || K < 0 || T < 0) return 0;
+    size_t row = act_row_bytes(tr->act_type, K, T), bytes;
+    if (row == 0 || !sl_mul_ok(row, (size_t)T, &bytes)) return 0;
+    return bytes;
+}
+
+static sl_status check_args(const sl_kernel_table *k, int w_dtype, const void *w, size_t w_stride,
+                            int64_t N, int64_t K, const float *x, int64_t T, float *y, void *scratch)
+{
+    const sl_dtype_traits *tr = sl_dtype_traits_of(w_dtype);
+    if (!tr) return SL_FAIL(SL_ERR_ARG, "unknown weight dtype id %d", w_dtype);
+    if (!k->gemm[w_dtype])
+        return SL_FAIL(SL_ERR_UNSUPPORTED, "no matmul kernel for %s weights", tr->name);
+    if (N < 0 || K < 0 || T < 0) return SL_FAIL(SL_ERR_ARG, "negative shape N=%lld K=%lld T=%lld",
+                                                (long long)N, (long long)K, (long long)T);
+    if (K % tr->block_size != 0)
+        return SL_FAIL(SL_ERR_ARG, "K=%lld is not a multiple of the %s block size %lld", (long long)K,
+                       tr->name, (long long)tr->block_size);
+    size_t row = sl_dtype_row_bytes(w_dtype, K);
+    if (row == 0 && K > 0) return SL_FAIL(SL_ERR_ARG, "a %s row of K=%lld overflows", tr->name, (long long)K);
+    if (N > 0 && w_stride < row)
+        return SL_FAIL(SL_ERR_ARG, "weight row stride %zu < row bytes %zu", w_stride, row);
+    if (N == 0 || T == 0) return SL_OK;
+    if (!w || !x || !y) return SL_FAIL(SL_ERR_ARG, "NULL weight, input or output");
+    if (tr->act_type != SL_DTYPE_F32) {
+        if (!scratch) return SL_FAIL(SL_ERR_ARG, "%s weights need scratch for activations", tr->name);
+        if (!k->from_float[tr->act_type])
+            return SL_FAIL(SL_ERR_UNSUPPORTED, "no conversion to %s activations", sl_dtype_name(tr->act_type));
+    }
+    return SL_OK;
+}
+
+sl_status sl_matmul_with(const sl_kernel_table *k, int w_dtype, const void *w, size_t w_stride,
+                         int64_t N, int64_t K, const float *x, int64_t T, float *y, int n_threads,
+                         void *scratch)
+{
+    SL_TRY(check_args(k, w_dtype, w, w_stride, N, K, x, T, y, scratch));
+    if (N == 0 || T == 0) return SL_OK;
+    const sl_dtype_traits *tr = sl_dtype_traits_of(w_dtype);
+    sl_gemm_fn gemm = k->gemm[w_dtype];
+    sl_from_float_fn quant = k->from_float[tr->act_type];
+    const void *xa = x;
+    size_t xs = act_row_bytes(tr->act_type, K, T);
+    if (xs && scratch) xa = scratch;
+    else { quant = NULL; xs = (size_t)K * sizeof(float); }   /* f32 used in place */
+    int64_t rc = chunk_rows(N), n_chunks = (N + rc - 1) / rc;
+    int nth = sl_threads_resolve(n_threads);
+    if (nth > n_chunks) nth = (int)n_chunks;
+    if (nth == 1) {
+        for (int64_t t = 0; quant && t < T; t++) quant(K, x + t * K, (char *)scratch + (size_t)t * xs);
+        for (int64_t c = 0; c < n_chunks; c++)
+            gemm(K, w, w_stride, xa, xs, T, y, N, c * rc, c * rc + rc < N ? c * rc + rc : N);
+        return SL_OK;
+    }
+#pragma omp parallel num_threads(nth)
+    {
+        if (quant) {
+#pragma omp for schedule(static)
+            for (int64_t t = 0; t < T; t++) quant(K, x + t * K, (char *)scratch + (size_t)t * xs);
+        }
+#pragma omp for schedule(dynamic, 1)
+        for (int64_t c = 0; c < n_chunks; c++)
+            gemm(K, w, w_stride, xa, xs, T, y, N, c * rc, c * rc + rc < N ? c * rc + rc : N);
+    }
+    return SL_OK;
 }
 
 sl_status sl_matmul(int w_dtype, const void *w, size_t w_stride, int64_t N, int64_t K,
                     const float *x, int64_t T, float *y, int n_threads, void *scratch)
 {
-    const sl_dtype_traits *tr = sl_dtype_traits_of(w_dtype);
-    sl_gemm_fn gemm = tr ? sl_k->gemm[w_dtype] : NULL;
-    if (!gemm) return SL_FAIL(SL_ERR_UNSUPPORTED, "no matrix kernel for weight type %s", tr ? tr->name : "?");
-    const void *act = x;
-    size_t act_stride = (size_t)K * sizeof(float);
-    if (tr->act_type != SL_DTYPE_F32) {
-        sl_from_float_fn quant = sl_k->from_float[tr->act_type];
-        if (!quant || !scratch) return SL_FAIL(SL_ERR_UNSUPPORTED, "no activation converter for %s", tr->name);
-        act_stride = sl_dtype_row_bytes(tr->act_type, K);
-        if (act_stride == 0) return SL_FAIL(SL_ERR_ARG, "row length %lld is not a multiple of the %s block", (long long)K, tr->name);
-        for (int64_t t = 0; t < T; t++) quant(K, x + t * K, (char *)scratch + (size_t)t * act_stride);
-        act = scratch;
-    }
-    int64_t n_blocks = (N + ROW_BLOCK - 1) / ROW_BLOCK;
-    #pragma omp parallel for schedule(static) num_threads(n_threads) if (n_threads > 1 && N * K * T > 32768)
-    for (int64_t b = 0; b < n_blocks; b++) {
-        int64_t r0 = b * ROW_BLOCK, r1 = r0 + ROW_BLOCK < N ? r0 + ROW_BLOCK : N;
-        gemm(K, w, w_stride, act, act_stride, T, y, N, r0, r1);
-    }
-    return SL_OK;
+    return sl_matmul_with(sl_k, w_dtype, w, w_stride, N, K, x, T, y, n_threads, scratch);
 }

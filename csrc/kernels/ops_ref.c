@@ -1,4 +1,5 @@
-/* ops_ref.c — scalar reference element-wise kernels (dot, axpy, RMSNorm, softmax, SiLU),
+/* ops_ref.c — scalar reference element-wise kernels (dot, axpy, RMSNorm, softmax, SiLU, RoPE,
+ * one attention row),
  * and the generic table filler. */
 #include <math.h>
 
@@ -50,6 +51,24 @@ static void silu_mul_f32_ref(int64_t n, const float *g, const float *u, float *y
     for (int64_t i = 0; i < n; i++) y[i] = g[i] / (1.0f + expf(-g[i])) * u[i];
 }
 
+static void rope_f32_ref(int64_t half, float *x, const float *cs, const float *sn)
+{
+    for (int64_t i = 0; i < half; i++) {
+        float a = x[i], b = x[i + half];
+        x[i] = a * cs[i] - b * sn[i];
+        x[i + half] = b * cs[i] + a * sn[i];
+    }
+}
+
+static void attn_row_f32_ref(int64_t Dh, int64_t L, const float *q, const float *k, int64_t k_stride,
+                             const float *v, int64_t v_stride, float scale, float *scores, float *out)
+{
+    for (int64_t j = 0; j < L; j++) scores[j] = scale * dot_f32_ref(Dh, q, k + j * k_stride);
+    softmax_f32_ref(L, scores);
+    for (int64_t d = 0; d < Dh; d++) out[d] = 0.0f;
+    for (int64_t j = 0; j < L; j++) axpy_f32_ref(Dh, scores[j], v + j * v_stride, out);
+}
+
 void sl_kernels_fill_generic(sl_kernel_table *t)
 {
     sl_kernels_fill_gemm_ref(t);
@@ -59,4 +78,6 @@ void sl_kernels_fill_generic(sl_kernel_table *t)
     t->rmsnorm_f32 = rmsnorm_f32_ref;
     t->softmax_f32 = softmax_f32_ref;
     t->silu_mul_f32 = silu_mul_f32_ref;
+    t->rope_f32 = rope_f32_ref;
+    t->attn_row_f32 = attn_row_f32_ref;
 }

@@ -7,10 +7,14 @@
 
 static const sl_py_add_fn ADDERS[] = {
     sl_py_add_model,
+    sl_py_add_tokenizer,
     sl_py_add_surgery,
     sl_py_add_pretok,
     sl_py_add_gguf,
     sl_py_add_sampler,
+    sl_py_add_kernels,
+    sl_py_add_quant,
+    sl_py_add_trainer,
 };
 
 sl_py_state *sl_py_state_of_module(PyObject *module) { return (sl_py_state *)PyModule_GetState(module); }

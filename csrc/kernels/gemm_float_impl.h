@@ -1,0 +1,177 @@
+/* gemm_float_impl.h — the gemm for float weights (f32 / f16 / bf16) against f32 activations,
+ * written once over the sv_* vocabulary (include simd_avx2.h or simd_avx512.h first). The
+ * ISA files instantiate it per weight type: gemm_f32_<isa>.c, gemm_f16_<isa>.c.
+ *
+ * Y[t*ldy + r] = sum_k W[r, k] * X[t, k] in "dot product" form, on the weights in place:
+ *   - a register tile of R weight rows x C tokens keeps one vector accumulator per output
+ *     (lane j sums k = j mod SV_LANES), so each weight vector is loaded once per C tokens and
+ *     each activation vector once per R rows;
+ *   - K is cut into blocks of SL_GEMM_KC; at the end of a block the accumulators are reduced
+ *     (fixed tree, sv_reduce) and added to Y. Every output is therefore the same sequence of
+ *     operations whatever the tile shape, the row range, T or the thread count: results are
+ *     bit-identical across thread splits and between a token in a batch and the same token
+ *     alone (for one ISA level);
+ *   - cache blocking: a panel of TB tokens x KG columns of X (<= SL_GEMM_XPANEL bytes) stays
+ *     in L2 while all rows [r0, r1) pass over it; for decode (small T) the whole of X fits and
+ *     each row tile streams its K weights once.
+ */
+#ifndef SL_GEMM_FLOAT_IMPL_H
+#define SL_GEMM_FLOAT_IMPL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#define SL_GEMM_KC 512                 /* K block (elements): fixes the summation order */
+#define SL_GEMM_XPANEL (192 * 1024)    /* bytes of X kept hot in L2 */
+#define SL_GEMM_TB_MAX 24              /* tokens per X panel when X does not fit whole */
+
+enum { GW_F32, GW_F16, GW_BF16 };
+
+/* Elements per k step: bf16 steps two vectors at a time (see sv_load_bf16_pair). */
+#define GW_STEP(wt) ((wt) == GW_BF16 ? 2 * SV_LANES : SV_LANES)
+/* Tokens per register tile (4 rows x C tokens): bf16 needs a zero register for its unpacks,
+ * so 4 x 3 accumulators would spill. */
+#define GW_TILE_C(wt) ((wt) == GW_BF16 ? 2 : 3)
+
+SV_INLINE sv_f32 gw_load(int wt, const char *row, int64_t k)
+{
+    switch (wt) {
+    case GW_F16: return sv_load_f16((const uint16_t *)row + k);
+    case GW_BF16: return sv_load_bf16((const uint16_t *)row + k);
+    default: return sv_load((const float *)row + k);
+    }
+}
+
+SV_INLINE sv_f32 gw_load_part(int wt, const char *row, int64_t k, int n)
+{
+    switch (wt) {
+    case GW_F16: return sv_load_f16_part((const uint16_t *)row + k, n);
+    case GW_BF16: return sv_load_bf16_part((const uint16_t *)row + k, n);
+    default: return sv_load_part((const float *)row + k, n);
+    }
+}
+
+/* acc[r][c] += W[r, k..k+GW_STEP) * X[c, k..k+GW_STEP) (row pointers w + r*ws, x + c*xs).
+ * bf16 works in two halves whose lanes hold a shuffled order of k, the same for W and X
+ * (sv_load_bf16_half / sv_load_x_bf16_half); each W row is read (from L1) once per half. */
+SV_INLINE void gemm_step(int wt, int R, int C, int64_t k, const char *w, size_t ws,
+                         const char *x, size_t xs, sv_f32 acc[8][3])
+{
+    for (int h = 0; h < (wt == GW_BF16 ? 2 : 1); h++) {
+        sv_f32 xv[3];
+        for (int c = 0; c < C; c++) {
+            const float *xc = (const float *)(x + c * xs) + k;
+            xv[c] = wt == GW_BF16 ? sv_load_x_bf16_half(xc, h) : sv_load(xc);
+        }
+        for (int r = 0; r < R; r++) {
+            sv_f32 wv = wt == GW_BF16 ? sv_load_bf16_half((const uint16_t *)(w + r * ws) + k, h)
+                                      : gw_load(wt, w + r * ws, k);
+            for (int c = 0; c < C; c++) acc[r][c] = sv_fma(wv, xv[c], acc[r][c]);
+        }
+    }
+}
+
+/* The last n < GW_STEP columns: copied into zero-padded buffers, then one ordinary step. */
+SV_INLINE void gemm_step_tail(int wt, int R, int C, int64_t k, int n, const char *w, size_t ws,
+                              const char *x, size_t xs, sv_f32 acc[8][3])
+{
+    float xb[3][2 * SV_LANES];
+    uint32_t wb[8][2 * SV_LANES];   /* room for GW_STEP elements of any weight type */
+    size_t esize = wt == GW_F32 ? 4 : 2;
+    memset(xb, 0, sizeof xb);
+    memset(wb, 0, sizeof wb);
+    for (int c = 0; c < C; c++) memcpy(xb[c], (const float *)(x + c * xs) + k, (size_t)n * 4);
+    for (int r = 0; r < R; r++) memcpy(wb[r], w + r * ws + (size_t)k * esize, (size_t)n * esize);
+    gemm_step(wt, R, C, 0, (const char *)wb, sizeof wb[0], (const char *)xb, sizeof xb[0], acc);
+}
+
+/* One register tile over k in [k0, k1) (k1 - k0 <= SL_GEMM_KC): R rows from w (ws bytes
+ * apart) x C tokens from x (xs bytes apart); sums go to y[c*ldy + r] (stored when first). */
+SV_INLINE void gemm_tile(int wt, int R, int C, int64_t k0, int64_t k1, const char *w, size_t ws,
+                         const char *x, size_t xs, float *y, int64_t ldy, int first)
+{
+    sv_f32 acc[8][3];
+    for (int r = 0; r < R; r++)
+        for (int c = 0; c < C; c++) acc[r][c] = sv_zero();
+    int64_t k = k0;
+    for (; k + GW_STEP(wt) <= k1; k += GW_STEP(wt)) gemm_step(wt, R, C, k, w, ws, x, xs, acc);
+    if (k < k1) gemm_step_tail(wt, R, C, k, (int)(k1 - k), w, ws, x, xs, acc);
+    for (int c = 0; c < C; c++) {
+        float *yc = y + c * ldy;
+        int r = 0;
+        for (; r + 4 <= R; r += 4)
+            sv_reduce4_into(acc[r][c], acc[r + 1][c], acc[r + 2][c], acc[r + 3][c], yc + r, first);
+        for (; r < R; r++) {
+            float s = sv_reduce(acc[r][c]);
+            yc[r] = first ? s : yc[r] + s;
+        }
+    }
+}
+
+/* Tiles of R rows starting at row r, over tokens [t0, t1) and k in [k0, k1) in KC blocks. */
+SV_INLINE void gemm_rows(int wt, int R, int64_t r, int64_t t0, int64_t t1, int64_t k0, int64_t k1,
+                         const char *w, size_t ws, const char *x, size_t xs, float *y, int64_t ldy)
+{
+    const char *wr = w + (size_t)r * ws;
+    for (int64_t kc = k0; kc < k1; kc += SL_GEMM_KC) {
+        int64_t ke = k1 - kc < SL_GEMM_KC ? k1 : kc + SL_GEMM_KC;
+        int first = kc == 0;
+        int64_t t = t0;
+        if (R == 8) {   /* decode tiles only */
+            for (; t < t1; t++)
+                gemm_tile(wt, 8, 1, kc, ke, wr, ws, x + (size_t)t * xs, xs, y + t * ldy + r, ldy, first);
+            continue;
+        }
+        for (; GW_TILE_C(wt) == 3 && t + 3 <= t1; t += 3)
+            gemm_tile(wt, R, 3, kc, ke, wr, ws, x + (size_t)t * xs, xs, y + t * ldy + r, ldy, first);
+        for (; t + 2 <= t1; t += 2)
+            gemm_tile(wt, R, 2, kc, ke, wr, ws, x + (size_t)t * xs, xs, y + t * ldy + r, ldy, first);
+        if (t1 - t == 2)
+            gemm_tile(wt, R, 2, kc, ke, wr, ws, x + (size_t)t * xs, xs, y + t * ldy + r, ldy, first);
+        else if (t1 - t == 1)
+            gemm_tile(wt, R, 1, kc, ke, wr, ws, x + (size_t)t * xs, xs, y + t * ldy + r, ldy, first);
+    }
+}
+
+/* All rows [r0, r1) over one X panel: tokens [t0, t1), columns [k0, k1). */
+SV_INLINE void gemm_panel(int wt, int64_t r0, int64_t r1, int64_t t0, int64_t t1, int64_t k0, int64_t k1,
+                          const char *w, size_t ws, const char *x, size_t xs, float *y, int64_t ldy)
+{
+    int64_t r = r0;
+    if (t1 - t0 == 1)   /* decode: 8 rows in flight hide the FMA latency */
+        for (; r + 8 <= r1; r += 8) gemm_rows(wt, 8, r, t0, t1, k0, k1, w, ws, x, xs, y, ldy);
+    for (; r + 4 <= r1; r += 4) gemm_rows(wt, 4, r, t0, t1, k0, k1, w, ws, x, xs, y, ldy);
+    for (; r < r1; r++) gemm_rows(wt, 1, r, t0, t1, k0, k1, w, ws, x, xs, y, ldy);
+}
+
+/* The sl_gemm_fn contract (kernels.h) for weight type wt. */
+SV_INLINE void gemm_float_run(int wt, int64_t K, const void *w, size_t w_stride, const void *x,
+                              size_t x_stride, int64_t T, float *y, int64_t ldy, int64_t r0, int64_t r1)
+{
+    if (T <= 0 || r1 <= r0) return;
+    if (K <= 0) {
+        for (int64_t t = 0; t < T; t++)
+            for (int64_t r = r0; r < r1; r++) y[t * ldy + r] = 0.0f;
+        return;
+    }
+    /* X panel: tb tokens x kg columns within SL_GEMM_XPANEL; few tokens, long columns (W is
+     * re-read once per panel of tokens, Y is updated once per group of columns). */
+    int64_t tb = T, kg = K;
+    if ((size_t)T * (size_t)K * 4 > SL_GEMM_XPANEL) {
+        int64_t panels = (T + SL_GEMM_TB_MAX - 1) / SL_GEMM_TB_MAX;
+        tb = (T + panels - 1) / panels;
+        tb = (tb + 5) / 6 * 6;   /* whole 3- and 2-token tiles */
+        kg = (int64_t)(SL_GEMM_XPANEL / ((size_t)tb * 4)) / SL_GEMM_KC * SL_GEMM_KC;
+        if (kg < SL_GEMM_KC) kg = SL_GEMM_KC;
+    }
+    for (int64_t t0 = 0; t0 < T; t0 += tb) {
+        int64_t t1 = T - t0 < tb ? T : t0 + tb;
+        for (int64_t k0 = 0; k0 < K; k0 += kg) {
+            int64_t k1 = K - k0 < kg ? K : k0 + kg;
+            gemm_panel(wt, r0, r1, t0, t1, k0, k1, (const char *)w, w_stride, (const char *)x, x_stride, y, ldy);
+        }
+    }
+}
+
+#endif /* SL_GEMM_FLOAT_IMPL_H */
