@@ -13,17 +13,11 @@ from solar.cli import main as solar_main
 
 @pytest.fixture()
 def model_dir(tmp_path_factory, monkeypatch):
-    """The text model's folder; solar.load attaches the test tokenizer until solar.Tokenizer exists."""
-    folder, _, tok = text_model_dir(tmp_path_factory)
+    """The text model's folder (its tokenizer.json loads as solar.Tokenizer); one thread, see
+    eval_helpers.load_model."""
+    folder, _, _ = text_model_dir(tmp_path_factory)
     real = solar.load
-
-    def load(path, **kw):
-        kw["n_threads"] = kw.get("n_threads") or 1          # tiny model: see eval_helpers.load_model
-        m = real(path, **kw)
-        if m.tokenizer is None:
-            m.tokenizer = tok
-        return m
-    monkeypatch.setattr(solar, "load", load)
+    monkeypatch.setattr(solar, "load", lambda path, **kw: real(path, **{**kw, "n_threads": kw.get("n_threads") or 1}))
     return folder
 
 

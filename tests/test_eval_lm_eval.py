@@ -68,11 +68,23 @@ def test_rolling_loglikelihood_equals_hf_and_our_perplexity(both):
 
 
 def test_greedy_generation_equals_hf(both):
-    _, _, ours, theirs = both
+    folder, _, ours, theirs = both
     reqs = [("Question: Which gas do plants take in?\nAnswer:", {"until": ["\n\n"], "max_gen_toks": 8, "do_sample": False}),
             ("문장: 정말 좋아요 긍부정:", {"until": ["."], "max_gen_toks": 6})]
-    a = ours.generate_until(_instances("generate_until", reqs))
+    a = ours.generate_until(_instances("generate_until", reqs))            # greedy over forward
     b = theirs.generate_until(_instances("generate_until", reqs), disable_tqdm=True)
+    own = SolarLM(path=folder, n_threads=1, max_gen_toks=8)                # solar.Tokenizer + model.generate
+    c = own.generate_until(_instances("generate_until", reqs))
+    assert a == b == c
+
+
+def test_the_models_own_tokenizer_gives_the_same_scores(both):
+    folder, tok, ours, _ = both
+    own = SolarLM(path=folder, n_threads=1)
+    reqs = [("Question: Which gas do plants take in?\nAnswer:", " carbon dioxide"), ("", " hello"),
+            ("비가 많이 내렸다.  그래서", " 길이 물에 잠겼다.")]
+    a = own.loglikelihood(_instances("loglikelihood", reqs), disable_tqdm=True)
+    b = ours.loglikelihood(_instances("loglikelihood", reqs), disable_tqdm=True)
     assert a == b
 
 

@@ -54,6 +54,20 @@ def test_shared_prefix_reuse_equals_running_every_request_alone(tiny_dir):
     assert [g for _, g in shared] == [g for _, g in alone]
 
 
+def test_continuations_sharing_their_start_reuse_rows_exactly(tiny_dir):
+    path, hf = tiny_dir("llama")
+    m = load_model(path)
+    ctx = [1, 17, 42, 5]
+    conts = [[9, 8, 7, 6], [9, 8, 7], [9, 8, 7, 6, 5], [9, 8], [9, 8, 1, 2], [3], [9, 8, 7, 6], [9]]
+    reqs = [(ctx, c) for c in conts]
+    shared = ev.loglikelihood(m, reqs)
+    alone = ev.loglikelihood(m, reqs, reuse_prefix=False)
+    ref = [hf_loglikelihood(hf, ctx, c) for c in conts]
+    assert_close([s for s, _ in shared], [s for s, _ in alone], 1e-6, "prefix-sharing continuations")
+    assert_close([s for s, _ in shared], [r[0] for r in ref], 1e-4, "vs transformers")
+    assert [g for _, g in shared] == [g for _, g in alone] == [r[1] for r in ref]
+
+
 def test_left_truncation_matches_lm_eval_rule(tiny_dir):
     path, hf = tiny_dir("llama")
     m = load_model(path)

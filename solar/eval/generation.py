@@ -16,7 +16,7 @@ import json
 import os
 from typing import Any, Callable, Sequence
 
-from .text import as_ids, encode, resolve_tokenizer, special_ids
+from .text import as_ids, decode, encode, resolve_tokenizer, special_ids
 
 __all__ = ["greedy_generate", "make_generate_fn", "cut_at_stop", "chat_prompt", "has_chat_template", "GenerateFn"]
 
@@ -93,8 +93,8 @@ def make_generate_fn(model: Any, tokenizer: Any = None, generate_fn: GenerateFn 
         ids = encode(tok, prompt, add_special=True)
         if bos is not None and ids[:2] == [bos, bos]:     # the template already wrote BOS
             ids = ids[1:]
-        hit = (lambda out: any(s and s in tok.decode(out) for s in until)) if until else None
-        return cut_at_stop(tok.decode(greedy_generate(model, ids, max_tokens, stops, hit)), until)
+        hit = (lambda out: any(s and s in decode(tok, out) for s in until)) if until else None
+        return cut_at_stop(decode(tok, greedy_generate(model, ids, max_tokens, stops, hit)), until)
     return via_forward
 
 
@@ -139,7 +139,7 @@ def chat_prompt(model: Any, messages: list[dict], tokenizer: Any = None) -> str 
             if isinstance(out, str):
                 return out
             tok = resolve_tokenizer(model, tokenizer, needed_for="chat templates")
-            return tok.decode(as_ids(out, "chat template output"))
+            return decode(tok, as_ids(out, "chat template output"), skip_special=False)
     tpl, cfg = _folder_template(model)
     if tpl is None:
         return None

@@ -21,7 +21,7 @@ from .generation import _eos_ids, _uses_own_tokenizer, chat_prompt, cut_at_stop,
 from .loglikelihood import score_token_requests
 from .perplexity import rolling_windows
 from .scoring import score_tail
-from .text import encode, resolve_tokenizer, special_ids
+from .text import decode, encode, resolve_tokenizer, special_ids
 
 try:
     from lm_eval.api.model import TemplateLM
@@ -79,7 +79,7 @@ if TemplateLM is not None:
             return ids[-left:] if left else ids
 
         def tok_decode(self, tokens, skip_special_tokens: bool = True) -> str:
-            return self.tok.decode(list(tokens))
+            return decode(self.tok, tokens, skip_special=skip_special_tokens)
 
         def _loglikelihood_tokens(self, requests, disable_tqdm: bool = False, **kwargs):
             pairs = [(list(ctx), list(cont)) for _, ctx, cont in requests]
@@ -111,7 +111,7 @@ if TemplateLM is not None:
             kw = dict(gen_kwargs or {})
             until = kw.get("until") or []
             until = [until] if isinstance(until, str) else list(until)
-            eos_text = self.tok.decode([self.eot_token_id])
+            eos_text = decode(self.tok, [self.eot_token_id], skip_special=False)
             if eos_text and eos_text not in until:
                 until.append(eos_text)
             n = int(kw.get("max_gen_toks", self.max_gen_toks))
@@ -120,9 +120,9 @@ if TemplateLM is not None:
                 out = self.model.generate(ids, max_tokens=n, temperature=0.0, stop=until)
                 text = cut_at_stop(getattr(out, "text", str(out)), until)
             else:
-                hit = lambda out_ids: any(s in self.tok.decode(out_ids) for s in until)
+                hit = lambda out_ids: any(s in decode(self.tok, out_ids) for s in until)
                 new = greedy_generate(self.model, ids, n, _eos_ids(self.model, self.tok), hit)
-                text = cut_at_stop(self.tok.decode(new), until)
+                text = cut_at_stop(decode(self.tok, new), until)
             self.cache_hook.add_partial("generate_until", (context, gen_kwargs), text)
             return text
 

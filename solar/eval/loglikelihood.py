@@ -66,20 +66,37 @@ def _score(rows: np.ndarray, targets: Sequence[int]) -> tuple[float, bool]:
     return float(lp.sum()), bool(greedy.all())
 
 
+def _common_prefix(a: list[int], b: list[int]) -> int:
+    n = 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
 def _score_group(model, session, ctx: list[int], conts: list[list[int]]) -> list[tuple[float, bool]]:
-    """Run ``ctx`` once, then each continuation from the truncated cache."""
+    """Run ``ctx`` once, then each continuation from the truncated cache.
+
+    Continuations run in sorted order, and one that starts like the previous one also reuses its
+    rows: row j (predicting cont[j]) depends only on ctx + cont[:j], so rows up to the common
+    prefix are the previous continuation's, and the cache is cut back to ctx + that prefix.
+    """
     session.reset()
     last = model.forward(ctx, session=session, last_only=True)      # (1, V): predicts cont[0]
-    out = []
-    for cont in conts:
-        s0, g0 = _score(last, cont[:1])
-        if len(cont) > 1:
-            session.truncate(len(ctx))
-            rows = model.forward(cont[:-1], session=session)            # (len-1, V)
-            s1, g1 = _score(rows, cont[1:])
-            s0, g0 = s0 + s1, g0 and g1
-        out.append((s0, g0))
-    return out
+    out: list[tuple[float, bool] | None] = [None] * len(conts)
+    prev: list[int] = []
+    prev_rows = last
+    for i in sorted(range(len(conts)), key=lambda k: conts[k]):
+        cont = conts[i]
+        r = min(_common_prefix(prev, cont), len(prev) - 1) if prev else 0   # rows 0..r are shared
+        rows = prev_rows[:min(r + 1, len(cont))]
+        if len(cont) > r + 1:
+            session.truncate(len(ctx) + r)
+            rows = np.concatenate([rows, model.forward(cont[r:-1], session=session)])
+        out[i] = _score(rows, cont)
+        prev, prev_rows = cont, rows
+    return out  # type: ignore[return-value]
 
 
 def _score_alone(model, session, inp: list[int], cont: list[int]) -> tuple[float, bool]:

@@ -10,7 +10,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-__all__ = ["resolve_tokenizer", "special_ids", "encode", "encode_pair", "is_text", "as_ids"]
+__all__ = ["resolve_tokenizer", "special_ids", "encode", "decode", "encode_pair", "is_text", "as_ids"]
 
 
 def is_text(x: Any) -> bool:
@@ -61,6 +61,15 @@ def special_ids(model: Any, tokenizer: Any = None) -> tuple[int | None, int | No
 def encode(tokenizer: Any, text: str, add_special: bool = True) -> list[int]:
     """Encode ``text`` to a list of ints."""
     return as_ids(tokenizer.encode(text, add_special=add_special), "tokenizer output")
+
+
+def decode(tokenizer: Any, ids, skip_special: bool = True) -> str:
+    """Decode ids; special tokens dropped when the tokenizer supports ``skip_special``."""
+    ids = [int(t) for t in ids]
+    try:
+        return tokenizer.decode(ids, skip_special=skip_special)
+    except TypeError:                   # a decode(ids) without the option
+        return tokenizer.decode(ids)
 
 
 def encode_pair(tokenizer: Any, context: str, continuation: str,
