@@ -124,25 +124,27 @@ def build_results(outputs: list[dict], config: dict[str, Any]) -> dict[str, Any]
 
 
 def format_table(results: dict[str, Any]) -> str:
-    """A Markdown table of every task's metrics, like lm-eval's ``make_table``."""
-    head = "|Tasks|Version|Filter|n-shot|Metric| |Value| |Stderr|"
-    rows = [head, "|-----|------:|------|-----:|------|---|----:|---|-----:|"]
+    """A Markdown table of every task's metrics, like lm-eval's ``make_table`` (aligned columns)."""
+    head = ["Tasks", "Version", "Filter", "n-shot", "Metric", "", "Value", "", "Stderr"]
+    rows = []
     for name, entry in results["results"].items():
-        version = results["versions"].get(name, "")
-        shots = results["n-shot"].get(name, "")
         first = True
         for key, val in entry.items():
             if key == "alias" or "_stderr," in key:
                 continue
             metric = key.split(",")[0]
             err = entry.get(f"{metric}_stderr,none", "N/A")
-            err_s = f"{err:.4f}" if isinstance(err, float) else str(err)
-            arrow = "↑" if HIGHER_IS_BETTER.get(metric, True) else "↓"
-            cells = [name if first else "", str(version) if first else "", "none", str(shots) if first else "",
-                     metric, arrow, f"{val:.4f}", "±", err_s]
-            rows.append("|" + "|".join(cells) + "|")
+            rows.append([name if first else "", f"{results['versions'].get(name, '')}" if first else "", "none",
+                         f"{results['n-shot'].get(name, '')}" if first else "", metric,
+                         "↑" if HIGHER_IS_BETTER.get(metric, True) else "↓", f"{val:.4f}", "±",
+                         f"{err:.4f}" if isinstance(err, float) else str(err)])
             first = False
-    return "\n".join(rows)
+    width = [max(len(r[i]) for r in [head] + rows) for i in range(len(head))]
+    right = {1, 3, 6, 8}
+    fmt = lambda r: "|" + "|".join(c.rjust(w) if i in right else c.ljust(w)
+                                   for i, (c, w) in enumerate(zip(r, width))) + "|"
+    rule = "|" + "|".join(("-" * (w - 1) + ":") if i in right else "-" * w for i, w in enumerate(width)) + "|"
+    return "\n".join([fmt(head), rule] + [fmt(r) for r in rows])
 
 
 def save_results(results: dict[str, Any], path: str | os.PathLike, *, include_samples: bool = True) -> None:
