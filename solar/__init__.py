@@ -21,3 +21,4 @@ __all__ = ["SolarError", "FormatError", "UnsupportedError", "Model", "Session", 
 __version__ = "0.1.0"
 from .tokenizer import Tokenizer  # noqa: E402
 __all__.append("Tokenizer")
+from . import eval  # noqa: E402,A004  solar.eval: perplexity, KL, log-likelihood, benchmarks
