@@ -488,11 +488,11 @@ def test_cli_train_runs_and_saves(tmp_path, monkeypatch, capsys):
     docs = [" ".join(str(i) for i in rng.integers(3, 128, 50)) for _ in range(20)]
     data.tokenize_to_file(docs, Ids(), tmp_path / "d.tok")
     parser = argparse.ArgumentParser()
-    cli_train.add_parser(parser.add_subparsers())
-    args = parser.parse_args(["train", str(path), str(tmp_path / "d.tok"), "-o", str(tmp_path / "out"),
+    cli_train.add_arguments(parser)
+    args = parser.parse_args([str(path), str(tmp_path / "d.tok"), "-o", str(tmp_path / "out"),
                               "--steps", "4", "--batch", "2", "--seq", "16", "--threads", "1", "--val-fraction",
                               "0.2", "--eval-every", "2"])
-    assert args.func(args) == 0
+    assert cli_train.main(args) == 0
     assert "saved" in capsys.readouterr().out
     log = json.loads((tmp_path / "out" / "train_log.json").read_text())
     assert len(log["train_loss"]) == 4 and [v[0] for v in log["val"]] == [2, 4]
