@@ -6,6 +6,19 @@
     print(m.generate("Translate to English: 안녕", max_tokens=64).text)
     big = solar.dus.depth_up_scale(m, 8)
 """
+import glob as _glob
+import os as _os
+import sys as _sys
+
+if not _glob.glob(_os.path.join(_os.path.dirname(__file__), "_core*")):
+    # A source checkout installed with `pip install .` and run from its root (`python -m solar`):
+    # the compiled core lives in the installed copy; let this package find it there.
+    for _entry in _sys.path:
+        _d = _os.path.join(_entry or _os.getcwd(), "solar")
+        if _os.path.realpath(_d) != _os.path.realpath(_os.path.dirname(__file__)) and _glob.glob(_os.path.join(_d, "_core*")):
+            __path__.append(_d)
+            break
+
 from ._core import FormatError, Sampler, SolarError, UnsupportedError
 from .chat import apply_chat_template
 from .generation import GenerationResult
