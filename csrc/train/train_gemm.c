@@ -62,26 +62,19 @@ void sl_tgemm_ws_free(sl_tgemm_ws *ws)
     ws->pack_a = ws->pack_b = NULL;
 }
 
-/* Pack rows [i0, i0+mc) x depth [p0, p0+kc) of op(A) into MR-row micro-panels (k-major). */
+/* Pack rows [i0, i0+mc) x depth [p0, p0+kc) of op(A) into MR-row micro-panels (k-major).
+ * Only transposed A is packed (op(A) rows are then columns of the stored matrix): each stored row
+ * is read once, contiguously, and scattered six floats at a time. */
 static void pack_a(sl_tgemm_mat A, int64_t i0, int64_t mc, int64_t p0, int64_t kc, float *dst)
 {
-    for (int64_t ip = 0; ip < mc; ip += MR, dst += MR * kc) {
-        const int64_t mr = min64(MR, mc - ip);
-        if (!A.trans) {
-            for (int64_t i = 0; i < mr; i++) {
-                const float *src = A.x + (i0 + ip + i) * A.ld + p0;
-                for (int64_t k = 0; k < kc; k++) dst[k * MR + i] = src[k];
-            }
-            for (int64_t i = mr; i < MR; i++)
-                for (int64_t k = 0; k < kc; k++) dst[k * MR + i] = 0.0f;
-        } else {
-            for (int64_t k = 0; k < kc; k++) {
-                const float *src = A.x + (p0 + k) * A.ld + i0 + ip;
-                int64_t i = 0;
-                for (; i < mr; i++) dst[k * MR + i] = src[i];
-                for (; i < MR; i++) dst[k * MR + i] = 0.0f;
-            }
-        }
+    const int64_t full = mc / MR * MR;
+    for (int64_t k = 0; k < kc; k++) {
+        const float *src = A.x + (p0 + k) * A.ld + i0;
+        float *d = dst + k * MR;
+        for (int64_t ip = 0; ip < full; ip += MR, d += MR * kc)
+            for (int i = 0; i < MR; i++) d[i] = src[ip + i];
+        if (full < mc)
+            for (int i = 0; i < MR; i++) d[i] = full + i < mc ? src[full + i] : 0.0f;
     }
 }
 
