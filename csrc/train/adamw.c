@@ -28,6 +28,8 @@ sl_status sl_trainer_adamw(sl_trainer *t, const sl_adamw_opts *o)
     const double bc1 = 1.0 - pow((double)o->beta1, (double)o->step);
     const double bc2 = 1.0 - pow((double)o->beta2, (double)o->step);
     const int64_t block = 1 << 14;
+    /* One parallel region for the whole update; the per-tensor loops do not wait for each other. */
+#pragma omp parallel num_threads(t->n_threads) if (t->n_params > (size_t)(4 * block))
     for (int64_t ti = 0; ti < t->n_tensors; ti++) {
         const sl_train_tensor *x = &t->tensors[ti];
         const int64_t n = x->rows * x->cols;
@@ -35,7 +37,7 @@ sl_status sl_trainer_adamw(sl_trainer *t, const sl_adamw_opts *o)
                                  (float)(o->lr / bc1), (float)(1.0 / sqrt(bc2)), o->eps};
         float *p = t->params + x->offset, *m = t->adam_m + x->offset, *v = t->adam_v + x->offset;
         const float *g = t->grads + x->offset;
-#pragma omp parallel for num_threads(t->n_threads) schedule(static) if (n > 4 * block)
+#pragma omp for schedule(static) nowait
         for (int64_t i0 = 0; i0 < n; i0 += block) {
             const int64_t len = n - i0 < block ? n - i0 : block;
             vec->adamw(len, p + i0, g + i0, m + i0, v + i0, &c);
