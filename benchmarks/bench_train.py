@@ -5,12 +5,17 @@
 
 Both sides run the same random LlamaForCausalLM (transformers), the same batch and sequence
 length, the same thread count, and a full training step: forward, cross-entropy, backward,
-clip_grad_norm_ and AdamW. Prints a table of tokens/s (batch * seq / step time, median).
+clip_grad_norm_ and AdamW. Each side runs in its own subprocess with the same environment
+(``--wait-policy`` sets OMP_WAIT_POLICY for both), the sides alternate for ``--rounds`` rounds, and
+the best round counts (the machine may be shared). Prints a table of tokens/s (batch * seq /
+median step time) and the process CPU seconds per step.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import subprocess
 import platform
 import statistics
 import sys
@@ -88,12 +93,13 @@ class HFStandIn:
 def time_steps(step, batches, warm):
     for b in batches[:warm]:
         step(b)
-    times = []
+    walls, cpus = [], []
     for b in batches[warm:]:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         step(b)
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+        walls.append(time.perf_counter() - t0)
+        cpus.append(time.process_time() - c0)
+    return statistics.median(walls), statistics.median(cpus)
 
 
 def bench_torch(cfg, model, batches, threads, warm):
@@ -119,31 +125,66 @@ def bench_solar(cfg, model, batches, threads, warm):
     return time_steps(tr.step, batches, warm)
 
 
+def worker(side, name, threads, steps, warm):
+    """Run one side in this process; print {"wall": s, "cpu": s} as JSON."""
+    shape = SHAPES[name]
+    v, b, s = shape[5], shape[6], shape[7]
+    rng = np.random.default_rng(0)
+    batches = [rng.integers(0, v, size=(b, s + 1), dtype=np.int32) for _ in range(warm + steps)]
+    cfg, model = make_model(shape)
+    fn = bench_solar if side == "solar" else bench_torch
+    wall, cpu = fn(cfg, model, batches, threads, warm)
+    print(json.dumps({"wall": wall, "cpu": cpu}))
+
+
+def run_side(side, name, args, env):
+    cmd = [sys.executable, __file__, "--worker", side, "--shapes", name, "--threads", str(args.threads),
+           "--steps", str(args.steps), "--warmup", str(args.warmup)]
+    out = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--shapes", default="tiny,small,medium", help="comma list of " + ",".join(SHAPES))
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 1)
-    ap.add_argument("--steps", type=int, default=6, help="timed steps per side (median)")
-    ap.add_argument("--warmup", type=int, default=2)
+    ap.add_argument("--steps", type=int, default=5, help="timed steps per round (median)")
+    ap.add_argument("--warmup", type=int, default=1)
+    ap.add_argument("--rounds", type=int, default=2, help="alternating rounds per side (best counts)")
+    ap.add_argument("--wait-policy", choices=["active", "passive"], default=None,
+                    help="OMP_WAIT_POLICY for both sides (default: inherited)")
+    ap.add_argument("--worker", choices=["solar", "torch"], help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.worker:
+        worker(args.worker, args.shapes, args.threads, args.steps, args.warmup)
+        return
+    env = dict(os.environ)
+    if args.wait_policy:
+        env["OMP_WAIT_POLICY"] = args.wait_policy
     import solar._core as core
     import torch
-    print(f"machine: {cpu_name()}, {os.cpu_count()} CPUs, solar ISA {core.isa()}, torch {torch.__version__}, "
-          f"threads {args.threads}, f32, step = fwd + CE + bwd + clip + AdamW\n")
-    print("| shape | D | L | H/Hkv | F | V | batch x seq | params | torch tok/s | solar tok/s | ratio |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"machine: {cpu_name()}, {os.cpu_count()} CPUs (load avg {load:.1f}), solar ISA {core.isa()}, "
+          f"torch {torch.__version__}, threads {args.threads}, OMP_WAIT_POLICY "
+          f"{env.get('OMP_WAIT_POLICY', 'default')}, f32, step = fwd + CE + bwd + clip + AdamW, "
+          f"best of {args.rounds} rounds x median of {args.steps} steps\n")
+    print("| shape | D | L | H/Hkv | F | V | batch x seq | params | torch tok/s | solar tok/s | ratio "
+          "| torch cpu s/step | solar cpu s/step |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for name in args.shapes.split(","):
-        shape = SHAPES[name]
-        d, L, h, hkv, f, v, b, s = shape
-        rng = np.random.default_rng(0)
-        batches = [rng.integers(0, v, size=(b, s + 1), dtype=np.int32) for _ in range(args.warmup + args.steps)]
-        cfg, model = make_model(shape)
-        n_params = sum(p.numel() for p in model.parameters())
-        t_solar = bench_solar(cfg, model, batches, args.threads, args.warmup)
-        t_torch = bench_torch(cfg, model, batches, args.threads, args.warmup)
+        d, L, h, hkv, f, v, b, s = SHAPES[name]
+        best = {"solar": None, "torch": None}
+        for r in range(args.rounds):
+            for side in (("solar", "torch") if r % 2 == 0 else ("torch", "solar")):
+                res = run_side(side, name, args, env)
+                if best[side] is None or res["wall"] < best[side]["wall"]:
+                    best[side] = res
+        n_params = (2 * v * d + d + L * (2 * d + 2 * d * d + 2 * d * (d // h) * hkv + 3 * d * f))
         tok = b * s
+        ts, tt = best["solar"], best["torch"]
         print(f"| {name} | {d} | {L} | {h}/{hkv} | {f} | {v} | {b}x{s} | {n_params / 1e6:.1f}M | "
-              f"{tok / t_torch:,.0f} | {tok / t_solar:,.0f} | {t_torch / t_solar:.2f}x |", flush=True)
+              f"{tok / tt['wall']:,.0f} | {tok / ts['wall']:,.0f} | {tt['wall'] / ts['wall']:.2f}x | "
+              f"{tt['cpu']:.2f} | {ts['cpu']:.2f} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -26,12 +26,10 @@ from .gguf import GGUFValue, read_gguf, write_gguf
 from .gguf_export import quantize
 from .model import Model, Session, load
 from .sampling import SamplingParams
-from . import dus, quant
+from .tokenizer import Tokenizer
+from . import checkpoint, data, dus, eval, quant, train  # noqa: F401,A004
 
-__all__ = ["SolarError", "FormatError", "UnsupportedError", "Model", "Session", "load", "dus",
-           "GGUFValue", "read_gguf", "write_gguf", "quantize", "quant",
-           "Sampler", "SamplingParams", "GenerationResult", "apply_chat_template"]
+__all__ = ["SolarError", "FormatError", "UnsupportedError", "Model", "Session", "load", "Tokenizer",
+           "GGUFValue", "read_gguf", "write_gguf", "quantize", "Sampler", "SamplingParams", "GenerationResult",
+           "apply_chat_template", "checkpoint", "data", "dus", "eval", "quant", "train"]
 __version__ = "0.1.0"
-from .tokenizer import Tokenizer  # noqa: E402
-__all__.append("Tokenizer")
-from . import eval  # noqa: E402,A004  solar.eval: perplexity, KL, log-likelihood, benchmarks

@@ -259,6 +259,7 @@ static PyObject *trainer_gemm(PyObject *cls, PyObject *args)
     const int64_t M = PyArray_DIM(c, 0), N = PyArray_DIM(c, 1), K = PyArray_DIM(a, ta ? 0 : 1);
     if (PyArray_DIM(a, ta ? 1 : 0) != M || PyArray_DIM(b, tb ? 1 : 0) != K || PyArray_DIM(b, tb ? 0 : 1) != N)
         return PyErr_Format(PyExc_ValueError, "gemm: shapes do not match");
+    if (nt < 1 || nt > 512) return PyErr_Format(PyExc_ValueError, "n_threads must be in [1, 512]");
     sl_tgemm_ws ws;
     sl_status st;
     Py_BEGIN_ALLOW_THREADS

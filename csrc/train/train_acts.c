@@ -7,7 +7,7 @@
 #include "train/train_attention.h"
 #include "train/train_ops.h"
 
-#define LOGIT_CHUNK_FLOATS ((int64_t)1 << 22)   /* at most 16 MiB of logits at a time */
+#define LOGIT_CHUNK_FLOATS ((int64_t)1 << 24)   /* at most 64 MiB of logits at a time: fewer passes over d(output) */
 
 typedef struct carver {
     float *base;      /* NULL while counting */

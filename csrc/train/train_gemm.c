@@ -62,42 +62,42 @@ void sl_tgemm_ws_free(sl_tgemm_ws *ws)
     ws->pack_a = ws->pack_b = NULL;
 }
 
-/* Pack rows [i0, i0+mc) x depth [p0, p0+kc) of op(A) into MR-row micro-panels (k-major). */
+/* Pack rows [i0, i0+mc) x depth [p0, p0+kc) of op(A) into MR-row micro-panels (k-major).
+ * Only transposed A is packed (op(A) rows are then columns of the stored matrix): each stored row
+ * is read once, contiguously, and scattered six floats at a time. */
 static void pack_a(sl_tgemm_mat A, int64_t i0, int64_t mc, int64_t p0, int64_t kc, float *dst)
 {
-    for (int64_t ip = 0; ip < mc; ip += MR, dst += MR * kc) {
-        const int64_t mr = min64(MR, mc - ip);
-        if (!A.trans) {
-            for (int64_t i = 0; i < mr; i++) {
-                const float *src = A.x + (i0 + ip + i) * A.ld + p0;
-                for (int64_t k = 0; k < kc; k++) dst[k * MR + i] = src[k];
-            }
-            for (int64_t i = mr; i < MR; i++)
-                for (int64_t k = 0; k < kc; k++) dst[k * MR + i] = 0.0f;
-        } else {
-            for (int64_t k = 0; k < kc; k++) {
-                const float *src = A.x + (p0 + k) * A.ld + i0 + ip;
-                int64_t i = 0;
-                for (; i < mr; i++) dst[k * MR + i] = src[i];
-                for (; i < MR; i++) dst[k * MR + i] = 0.0f;
-            }
-        }
+    const int64_t full = mc / MR * MR;
+    for (int64_t k = 0; k < kc; k++) {
+        const float *src = A.x + (p0 + k) * A.ld + i0;
+        float *d = dst + k * MR;
+        for (int64_t ip = 0; ip < full; ip += MR, d += MR * kc)
+            for (int i = 0; i < MR; i++) d[i] = src[ip + i];
+        if (full < mc)
+            for (int i = 0; i < MR; i++) d[i] = full + i < mc ? src[full + i] : 0.0f;
     }
 }
 
-/* Pack depth [p0, p0+kc) x columns [j0, j0+nr) (nr <= NR) of op(B) into one NR-column micro-panel. */
-static void pack_b(sl_tgemm_mat B, int64_t p0, int64_t kc, int64_t j0, int64_t nr, float *dst)
+/* Pack depth [p0, p0+kc) x columns [j0, j0+nc) of op(B) into NR-column micro-panels (k-major),
+ * zero-padding the last one. Stored rows are read contiguously in both layouts: row by row of
+ * depth when B is not transposed, column by column of op(B) when it is. */
+static void pack_b(sl_tgemm_mat B, int64_t p0, int64_t kc, int64_t j0, int64_t nc, float *dst)
 {
+    const int64_t full = nc / NR * NR;
     if (!B.trans) {
         for (int64_t k = 0; k < kc; k++) {
             const float *src = B.x + (p0 + k) * B.ld + j0;
-            int64_t j = 0;
-            for (; j < nr; j++) dst[k * NR + j] = src[j];
-            for (; j < NR; j++) dst[k * NR + j] = 0.0f;
+            float *d = dst + k * NR;
+            for (int64_t jp = 0; jp < full; jp += NR, d += NR * kc) memcpy(d, src + jp, NR * sizeof(float));
+            if (full < nc)
+                for (int64_t j = 0; j < NR; j++) d[j] = full + j < nc ? src[full + j] : 0.0f;
         }
-    } else {
+        return;
+    }
+    for (int64_t jp = 0; jp < nc; jp += NR, dst += NR * kc) {
+        const int64_t nr = min64(NR, nc - jp);
         for (int64_t j = 0; j < nr; j++) {
-            const float *src = B.x + (j0 + j) * B.ld + p0;
+            const float *src = B.x + (j0 + jp + j) * B.ld + p0;
             for (int64_t k = 0; k < kc; k++) dst[k * NR + j] = src[k];
         }
         for (int64_t j = nr; j < NR; j++)
@@ -143,8 +143,7 @@ void sl_tgemm_serial(const sl_tgemm_ws *ws, int tid, int64_t M, int64_t N, int64
         const int64_t nc = min64(NC, N - jc), n_panels = cdiv(nc, NR);
         for (int64_t pc = 0; pc < K; pc += kb) {
             const int64_t kc = min64(kb, K - pc);
-            for (int64_t jp = 0; jp < n_panels; jp++)
-                pack_b(B, pc, kc, jc + jp * NR, min64(NR, nc - jp * NR), pb + jp * NR * kc);
+            pack_b(B, pc, kc, jc, nc, pb);
             for (int64_t ic = 0; ic < M; ic += MC)
                 run_tile(kern, A, ic, min64(MC, M - ic), pc, kc, pb, jc, nc, 0, n_panels, alpha,
                          pc == 0 ? beta : 1.0f, C, ldc, pa);

@@ -7,6 +7,7 @@
 
 #include "runtime/runtime.h"
 #include "train/train.h"
+#include "train/train_ops.h"
 #include "train/train_vec.h"
 
 /* Per row of a chunk: its loss into row_loss, and (backward) its gradient in place. */
@@ -14,7 +15,7 @@ static void chunk_rows(int nt, float *logits, int64_t rows, int64_t V, const int
                        float coef, double *row_loss)
 {
     const sl_train_vec *v = sl_train_vec_table();
-#pragma omp parallel for num_threads(nt) schedule(static)
+#pragma omp parallel for num_threads(nt) schedule(static) if (rows * V >= SL_TRAIN_PAR_MIN)
     for (int64_t r = 0; r < rows; r++) {
         float *row = logits + r * V;
         const int32_t tg = targets[r];

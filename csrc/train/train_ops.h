@@ -7,6 +7,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* Element-wise work below this many elements runs on the calling thread: a parallel region costs
+ * more than it saves there, most of all when the cores are shared. */
+#define SL_TRAIN_PAR_MIN ((int64_t)1 << 18)
+
 /* x (N, D) = E[ids[n]]; ids already validated in [0, V). */
 void sl_train_embed_fwd(int nt, int64_t N, int64_t D, const int32_t *ids, const float *E, float *x);
 /* dE[ids[n]] += dx[n] (threads own column ranges, so no two write the same element). */

@@ -35,8 +35,22 @@ static void swiglu_bwd_ref(int64_t n, const float *g, const float *u, const floa
     }
 }
 
+static void adamw_ref(int64_t n, float *p, const float *g, float *m, float *v, const sl_adamw_coef *c)
+{
+    const float b1 = c->beta1, b2 = c->beta2, one_b1 = 1.0f - c->beta1, one_b2 = 1.0f - c->beta2;
+    for (int64_t i = 0; i < n; i++) {
+        const float gi = g[i] * c->grad_scale;
+        const float mi = b1 * m[i] + one_b1 * gi;
+        const float vi = b2 * v[i] + one_b2 * (gi * gi);
+        m[i] = mi;
+        v[i] = vi;
+        p[i] = p[i] * c->decay_factor - c->step_size * mi / (sqrtf(vi) * c->inv_sqrt_bc2 + c->eps);
+    }
+}
+
 const sl_train_vec sl_train_vec_ref = {
     .max = max_ref, .exp_sum = exp_sum_ref, .swiglu_fwd = swiglu_fwd_ref, .swiglu_bwd = swiglu_bwd_ref,
+    .adamw = adamw_ref,
 };
 
 const sl_train_vec *sl_train_vec_table(void)

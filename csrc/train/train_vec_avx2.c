@@ -105,6 +105,30 @@ static void swiglu_bwd_avx2(int64_t n, const float *g, const float *u, const flo
     }
 }
 
+/* Plain multiplies and adds (no FMA), in the order of adamw_ref, so both give the same bits. */
+static void adamw_avx2(int64_t n, float *p, const float *g, float *m, float *v, const sl_adamw_coef *c)
+{
+    const __m256 gs = _mm256_set1_ps(c->grad_scale), df = _mm256_set1_ps(c->decay_factor);
+    const __m256 b1 = _mm256_set1_ps(c->beta1), b2 = _mm256_set1_ps(c->beta2);
+    const __m256 ob1 = _mm256_set1_ps(1.0f - c->beta1), ob2 = _mm256_set1_ps(1.0f - c->beta2);
+    const __m256 ss = _mm256_set1_ps(c->step_size), ib = _mm256_set1_ps(c->inv_sqrt_bc2);
+    const __m256 eps = _mm256_set1_ps(c->eps);
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m256 gi = _mm256_mul_ps(_mm256_loadu_ps(g + i), gs);
+        const __m256 mi = _mm256_add_ps(_mm256_mul_ps(b1, _mm256_loadu_ps(m + i)), _mm256_mul_ps(ob1, gi));
+        const __m256 vi = _mm256_add_ps(_mm256_mul_ps(b2, _mm256_loadu_ps(v + i)),
+                                        _mm256_mul_ps(ob2, _mm256_mul_ps(gi, gi)));
+        _mm256_storeu_ps(m + i, mi);
+        _mm256_storeu_ps(v + i, vi);
+        const __m256 den = _mm256_add_ps(_mm256_mul_ps(_mm256_sqrt_ps(vi), ib), eps);
+        const __m256 pi = _mm256_mul_ps(_mm256_loadu_ps(p + i), df);
+        _mm256_storeu_ps(p + i, _mm256_sub_ps(pi, _mm256_div_ps(_mm256_mul_ps(ss, mi), den)));
+    }
+    sl_train_vec_ref.adamw(n - i, p + i, g + i, m + i, v + i, c);
+}
+
 const sl_train_vec sl_train_vec_avx2 = {
     .max = max_avx2, .exp_sum = exp_sum_avx2, .swiglu_fwd = swiglu_fwd_avx2, .swiglu_bwd = swiglu_bwd_avx2,
+    .adamw = adamw_avx2,
 };
