@@ -79,6 +79,17 @@ def _header(tensors: Mapping[str, np.ndarray], dtypes: Mapping[str, str], metada
     return raw, order
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _public(path, directory: bool = False) -> None:
+    """mkstemp/mkdtemp create private (0600/0700) entries: give them the usual umask-based mode."""
+    os.chmod(path, (0o777 if directory else 0o666) & ~_umask())
+
+
 def save_safetensors(path, tensors: Mapping[str, np.ndarray], metadata: Mapping[str, str] | None = None,
                      *, dtypes: Mapping[str, str] | None = None) -> None:
     """Write ``tensors`` (name -> array) to a .safetensors file atomically (temp file + rename)."""
@@ -94,6 +105,7 @@ def save_safetensors(path, tensors: Mapping[str, np.ndarray], metadata: Mapping[
                     f.write(memoryview(arr.reshape(-1)).cast("B"))
             f.flush()
             os.fsync(f.fileno())
+        _public(tmp)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -165,6 +177,7 @@ def save_hf_folder(directory, config: Mapping, tensors: Mapping[str, np.ndarray]
     tmp = Path(tempfile.mkdtemp(dir=parent, prefix=f".{directory.name}.", suffix=".tmp"))
     try:
         _write_folder(tmp, config, tensors, max_shard_bytes, copy_files, meta, dtypes)
+        _public(tmp, directory=True)
         if directory.exists():
             old = Path(tempfile.mkdtemp(dir=parent, prefix=f".{directory.name}.", suffix=".old"))
             os.replace(directory, old / "x")

@@ -25,6 +25,9 @@ def save_session(path, fingerprint: dict, n_ctx: int, tokens: list, k: np.ndarra
             f.write(MAGIC + len(header).to_bytes(8, "little") + header)
             f.write(np.ascontiguousarray(k, np.float32).tobytes())
             f.write(np.ascontiguousarray(v, np.float32).tobytes())
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(tmp, 0o666 & ~mask)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
