@@ -30,6 +30,8 @@ SHAPES = {
     "tinyllama": dict(n_embd=2048, n_layers=22, n_head=32, n_head_kv=4, n_ff=5632, n_vocab=32000),
     # an 8-layer slice of SOLAR-10.7B
     "solar8": dict(n_embd=4096, n_layers=8, n_head=32, n_head_kv=8, n_ff=14336, n_vocab=32000),
+    # TinyLlama's width with 4 layers: larger than any cache, quick to make
+    "mid": dict(n_embd=2048, n_layers=4, n_head=32, n_head_kv=4, n_ff=5632, n_vocab=32000),
     # small, for a smoke run
     "tiny": dict(n_embd=512, n_layers=4, n_head=8, n_head_kv=4, n_ff=1408, n_vocab=32000),
 }
@@ -170,6 +172,18 @@ def worker_hf(folder, threads, pp, tg, reps, dtype="f32"):
     return out
 
 
+def peak_rss_mb() -> float:
+    """VmHWM of this process (ru_maxrss survives exec, so it would report the parent's peak)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def run_worker(args) -> None:
     engine, path, threads = args.worker, args.path, args.worker_threads
     fns = {"solar": lambda: worker_solar(path, threads, args.pp, args.tg, args.reps),
@@ -179,7 +193,7 @@ def run_worker(args) -> None:
            "hf-f32": lambda: worker_hf(path, threads, args.pp, args.tg, args.reps, "f32"),
            "hf-bf16": lambda: worker_hf(path, threads, args.pp, args.tg, args.reps, "bf16")}
     out = fns[engine]()
-    out["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out["rss_mb"] = peak_rss_mb()
     print("RESULT " + json.dumps(out))
 
 
