@@ -19,16 +19,6 @@ SHAPES = [(4096, 4096), (14336, 4096)]          # (N, K): attention / FFN up-gat
 DTYPES = ["f32", "f16", "bf16"]
 
 
-def cpu_name():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
 
 def to_dtype(w32, dtype):
     if dtype == "f32":
@@ -49,6 +39,7 @@ def time_matmul(dtype, ws, N, K, x, threads, repeats, isa):
 
 NUMPY_SNIPPET = """
 import statistics, sys, time, numpy as np
+from bench_common import cpu_name  # noqa: E402
 N, K, T, reps = map(int, sys.argv[1:5])
 rng = np.random.default_rng(0)
 ws = [rng.standard_normal((N, K), dtype=np.float32) for _ in range(2 if T == 1 else 1)]

@@ -19,20 +19,11 @@ import time
 import numpy as np
 
 from solar import _core, quant
+from bench_common import cpu_name  # noqa: E402
 
 TYPES = ["q8_0", "q4_0", "q4_k", "q5_k", "q6_k"]
 ISA_LEVEL = {"generic": 0, "avx2": 1, "avx512": 2}
 
-
-def cpu_name():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def make_weights(qtype, N, K, seed=0):

@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from bench_common import cpu_name  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -32,15 +33,6 @@ SHAPES = {   # name: (hidden, layers, heads, kv heads, ffn, vocab, batch, seq)
     "medium": (512, 8, 8, 4, 1376, 32000, 4, 256),
 }
 
-
-def cpu_name() -> str:
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def make_model(shape, seed=0):
