@@ -132,8 +132,12 @@ def worker(side, name, threads, steps, warm):
 def run_side(side, name, args, env):
     cmd = [sys.executable, __file__, "--worker", side, "--shapes", name, "--threads", str(args.threads),
            "--steps", str(args.steps), "--warmup", str(args.warmup)]
-    out = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True).stdout
-    return json.loads(out.strip().splitlines()[-1])
+    for attempt in range(2):       # one retry: a shared machine sometimes kills a worker
+        proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
+        if proc.returncode == 0:
+            return json.loads(proc.stdout.strip().splitlines()[-1])
+        sys.stderr.write(f"{side} worker for {name} failed ({proc.returncode}):\n{proc.stderr[-2000:]}\n")
+    raise SystemExit(f"{side} worker for {name} failed twice")
 
 
 def main(argv=None):
