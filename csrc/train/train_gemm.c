@@ -165,10 +165,12 @@ static sl_tgemm_mat mat_cols(sl_tgemm_mat m, int64_t c0)
     return m;
 }
 
-/* The larger of M and N is cut into contiguous slices (multiples of MR / NR), about three per
- * thread, handed out dynamically; each slice runs the serial driver with its thread's packing
- * buffers. No barrier inside, and a thread that the OS preempts holds up only its current slice,
- * which keeps the product fast when the cores are shared with other processes. */
+/* M or N is cut into contiguous slices (multiples of MR / NR), about three per thread, handed out
+ * dynamically; each slice runs the serial driver with its thread's packing buffers. No barrier
+ * inside, and a thread that the OS preempts holds up only its current slice, which keeps the
+ * product fast when the cores are shared with other processes. The cut is chosen so that slices
+ * repeat as little packing as possible: along N when A is read in place (each slice packs only
+ * its own columns of B), else along the dimension whose operand is cheaper to pack again. */
 void sl_tgemm(const sl_tgemm_ws *ws, int64_t M, int64_t N, int64_t K, float alpha, sl_tgemm_mat A,
               sl_tgemm_mat B, float beta, float *C, int64_t ldc)
 {
@@ -177,7 +179,9 @@ void sl_tgemm(const sl_tgemm_ws *ws, int64_t M, int64_t N, int64_t K, float alph
         sl_tgemm_serial(ws, 0, M, N, K, alpha, A, B, beta, C, ldc);
         return;
     }
-    const bool split_n = N / NR >= M / MR;
+    bool split_n = A.trans ? M <= N : true;
+    if (split_n && N / NR < nt) split_n = false;
+    else if (!split_n && M / MR < nt) split_n = true;
     const int64_t unit = split_n ? NR : MR, len = split_n ? N : M;
     int64_t per = cdiv(cdiv(len, 3 * nt), unit) * unit;
     if (per < 4 * unit) per = cdiv(cdiv(len, nt), unit) * unit;     /* small: one slice per thread */

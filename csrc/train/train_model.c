@@ -6,6 +6,7 @@
 
 #include "runtime/runtime.h"
 #include "train/train.h"
+#include "train/train_vec.h"
 
 static const char *const ROLE_NAMES[SL_TROLE_COUNT] = {
     "tok_embd", "output_norm", "output", "attn_norm", "wq", "wk", "wv", "wo", "q_norm", "k_norm",
@@ -39,7 +40,8 @@ static sl_status add_tensor(sl_trainer *t, sl_train_role role, int64_t layer, in
 {
     size_t n, end;
     if (!sl_mul_ok((size_t)rows, (size_t)cols, &n) || !sl_add_ok(*off, n, &end))
-        return SL_FAIL(SL_ERR_ARG, "model too large: tensor %s of layer %lld overflows", ROLE_NAMES[role], (long long)layer);
+        return SL_FAIL(SL_ERR_ARG, "model too large: tensor %s of layer %lld overflows", ROLE_NAMES[role],
+                       (long long)layer);
     if (t->tensors)
         t->tensors[t->n_tensors] = (sl_train_tensor){role, layer, rows, cols, *off, rows > 1 && cols > 1 ? 1.0f : 0.0f};
     t->n_tensors++;
@@ -149,7 +151,8 @@ static sl_status trainer_build(sl_trainer *t, const float *inv_freq)
     t->inv_freq = sl_alloc((size_t)half * sizeof(float));
     if (!t->inv_freq) return SL_FAIL(SL_ERR_NOMEM, "out of memory");
     for (int64_t i = 0; i < half; i++) {
-        if (!isfinite(inv_freq[i])) return SL_FAIL(SL_ERR_ARG, "RoPE inverse frequency %lld is not finite", (long long)i);
+        if (!isfinite(inv_freq[i]))
+            return SL_FAIL(SL_ERR_ARG, "RoPE inverse frequency %lld is not finite", (long long)i);
         t->inv_freq[i] = inv_freq[i];
     }
     SL_TRY(copy_layer_flags(t));
@@ -198,19 +201,17 @@ double sl_trainer_grad_norm(const sl_trainer *t)
 {
     const int64_t n = (int64_t)t->n_params, block = (int64_t)1 << 16, n_blocks = (n + block - 1) / block;
     const float *g = t->grads;
+    const sl_train_vec *vec = sl_train_vec_table();
     double *part = sl_alloc((size_t)(n_blocks > 0 ? n_blocks : 1) * sizeof(double));
     double ss = 0.0;
-    if (!part) {                              /* no scratch: one thread, same order */
-        for (int64_t i = 0; i < n; i++) ss += (double)g[i] * g[i];
+    if (!part) {                              /* no scratch: one thread, same blocks */
+        for (int64_t b = 0; b < n_blocks; b++)
+            ss += vec->sumsq((b + 1) * block < n ? block : n - b * block, g + b * block);
         return sqrt(ss);
     }
 #pragma omp parallel for num_threads(t->n_threads) schedule(static)
-    for (int64_t b = 0; b < n_blocks; b++) {
-        const int64_t i1 = (b + 1) * block < n ? (b + 1) * block : n;
-        double s = 0.0;
-        for (int64_t i = b * block; i < i1; i++) s += (double)g[i] * g[i];
-        part[b] = s;
-    }
+    for (int64_t b = 0; b < n_blocks; b++)
+        part[b] = vec->sumsq((b + 1) * block < n ? block : n - b * block, g + b * block);
     for (int64_t b = 0; b < n_blocks; b++) ss += part[b];
     sl_free(part);
     return sqrt(ss);

@@ -48,9 +48,16 @@ static void adamw_ref(int64_t n, float *p, const float *g, float *m, float *v, c
     }
 }
 
+static double sumsq_ref(int64_t n, const float *x)
+{
+    double s = 0.0;
+    for (int64_t i = 0; i < n; i++) s += (double)x[i] * x[i];
+    return s;
+}
+
 const sl_train_vec sl_train_vec_ref = {
     .max = max_ref, .exp_sum = exp_sum_ref, .swiglu_fwd = swiglu_fwd_ref, .swiglu_bwd = swiglu_bwd_ref,
-    .adamw = adamw_ref,
+    .adamw = adamw_ref, .sumsq = sumsq_ref,
 };
 
 const sl_train_vec *sl_train_vec_table(void)

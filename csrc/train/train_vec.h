@@ -23,6 +23,8 @@ typedef struct sl_train_vec {
     /* g' = g*grad_scale; p *= decay_factor; m = b1 m + (1-b1) g'; v = b2 v + (1-b2) g'^2;
      * p -= step_size * m / (sqrt(v) * inv_sqrt_bc2 + eps)   (same operation order in every twin) */
     void (*adamw)(int64_t n, float *p, const float *g, float *m, float *v, const sl_adamw_coef *c);
+    /* sum of x[i]^2, accumulated in double */
+    double (*sumsq)(int64_t n, const float *x);
 } sl_train_vec;
 
 extern const sl_train_vec sl_train_vec_ref;
