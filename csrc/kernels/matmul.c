@@ -41,13 +41,20 @@ size_t sl_matmul_scratch_bytes(int w_dtype, int64_t K, int64_t T)
     return bytes;
 }
 
-static sl_status check_args(const sl_kernel_table *k, int w_dtype, const void *w, size_t w_stride,
+static sl_gemm_fn gemm_of(const sl_kernel_table *k, int w_dtype, int layout)
+{
+    if (layout == SL_LAYOUT_ROWS) return k->gemm[w_dtype];
+    if (layout == SL_LAYOUT_X8) return k->gemm_x8[w_dtype];
+    return NULL;
+}
+
+static sl_status check_args(const sl_kernel_table *k, int w_dtype, int layout, const void *w, size_t w_stride,
                             int64_t N, int64_t K, const float *x, int64_t T, float *y, void *scratch)
 {
     const sl_dtype_traits *tr = sl_dtype_traits_of(w_dtype);
     if (!tr) return SL_FAIL(SL_ERR_ARG, "unknown weight dtype id %d", w_dtype);
-    if (!k->gemm[w_dtype])
-        return SL_FAIL(SL_ERR_UNSUPPORTED, "no matmul kernel for %s weights", tr->name);
+    if (!gemm_of(k, w_dtype, layout))
+        return SL_FAIL(SL_ERR_UNSUPPORTED, "no matmul kernel for %s weights in layout %d", tr->name, layout);
     if (N < 0 || K < 0 || T < 0) return SL_FAIL(SL_ERR_ARG, "negative shape N=%lld K=%lld T=%lld",
                                                 (long long)N, (long long)K, (long long)T);
     if (K % tr->block_size != 0)
@@ -67,14 +74,14 @@ static sl_status check_args(const sl_kernel_table *k, int w_dtype, const void *w
     return SL_OK;
 }
 
-sl_status sl_matmul_with(const sl_kernel_table *k, int w_dtype, const void *w, size_t w_stride,
+sl_status sl_matmul_with(const sl_kernel_table *k, int w_dtype, int layout, const void *w, size_t w_stride,
                          int64_t N, int64_t K, const float *x, int64_t T, float *y, int n_threads,
                          void *scratch)
 {
-    SL_TRY(check_args(k, w_dtype, w, w_stride, N, K, x, T, y, scratch));
+    SL_TRY(check_args(k, w_dtype, layout, w, w_stride, N, K, x, T, y, scratch));
     if (N == 0 || T == 0) return SL_OK;
     const sl_dtype_traits *tr = sl_dtype_traits_of(w_dtype);
-    sl_gemm_fn gemm = k->gemm[w_dtype];
+    sl_gemm_fn gemm = gemm_of(k, w_dtype, layout);
     sl_from_float_fn quant = k->from_float[tr->act_type];
     const void *xa = x;
     size_t xs = act_row_bytes(tr->act_type, K, T);
@@ -105,5 +112,5 @@ sl_status sl_matmul_with(const sl_kernel_table *k, int w_dtype, const void *w, s
 sl_status sl_matmul(int w_dtype, const void *w, size_t w_stride, int64_t N, int64_t K,
                     const float *x, int64_t T, float *y, int n_threads, void *scratch)
 {
-    return sl_matmul_with(sl_k, w_dtype, w, w_stride, N, K, x, T, y, n_threads, scratch);
+    return sl_matmul_with(sl_k, w_dtype, SL_LAYOUT_ROWS, w, w_stride, N, K, x, T, y, n_threads, scratch);
 }

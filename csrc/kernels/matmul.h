@@ -25,8 +25,9 @@ size_t sl_matmul_scratch_bytes(int w_dtype, int64_t K, int64_t T);
 sl_status sl_matmul(int w_dtype, const void *w, size_t w_stride, int64_t N, int64_t K,
                     const float *x, int64_t T, float *y, int n_threads, void *scratch);
 
-/* Same with an explicit kernel table (tests and benchmarks compare ISA levels with it). */
-sl_status sl_matmul_with(const sl_kernel_table *k, int w_dtype, const void *w, size_t w_stride,
+/* Same with an explicit kernel table (tests and benchmarks compare ISA levels with it) and
+ * weight layout (sl_layout; SL_LAYOUT_X8 needs k->gemm_x8[w_dtype]). */
+sl_status sl_matmul_with(const sl_kernel_table *k, int w_dtype, int layout, const void *w, size_t w_stride,
                          int64_t N, int64_t K, const float *x, int64_t T, float *y, int n_threads,
                          void *scratch);
 

@@ -14,7 +14,8 @@ int64_t sl_session_ubatch(void);
 static sl_status linear(const sl_session *s, const sl_tensor *w, const float *x, int64_t T, float *y)
 {
     size_t stride = sl_dtype_row_bytes(w->dtype, w->shape[1]);
-    return sl_matmul(w->dtype, w->data, stride, w->shape[0], w->shape[1], x, T, y, s->model->n_threads, s->qscratch);
+    return sl_matmul_with(sl_k, w->dtype, w->layout, w->data, stride, w->shape[0], w->shape[1], x, T, y,
+                          s->model->n_threads, s->qscratch);
 }
 
 /* y[t] = rmsnorm(x[t]) * w for T rows of n */
