@@ -1,4 +1,4 @@
-"""The X8 layout (8 rows interleaved per block) of q4_0 / q8_0 matrices: packing is a byte
+"""The X8 layout (8 rows interleaved per block) of q4_0 / q8_0 / q4_K / q6_K matrices: packing is a byte
 permutation that unpacks to the original; X8 gemms give the bits of the file-layout gemms at
 every ISA level (tails, token tiles, K chunks, threads); a repacked model computes the same
 logits as one computing from the file, and its weight views stay zero-copy views of the file."""
@@ -9,17 +9,28 @@ import solar
 import tiny_models
 from solar import _core, quant
 
-DTYPES = ["q4_0", "q8_0"]
+DTYPES = ["q4_0", "q8_0", "q4_k", "q6_k"]
 LEVELS = ["generic", "avx2", "avx512"]
 ISAS = LEVELS[:LEVELS.index(_core.cpu_isa()) + 1]     # every level this CPU runs
-SHAPES = [(8, 32), (37, 64), (64, 256), (136, 2048), (203, 96)]   # (N, K): tails of 5, 0, 0, 0, 3 rows
+SHAPE_IDS = ["8x1", "37x2", "64x8", "136x64", "203x3"]   # N x K blocks: tails of 0, 5, 0, 0, 3 rows
+BLOCK = {"q4_0": 32, "q8_0": 32, "q4_k": 256, "q6_k": 256}
+ACT = {"q4_0": "q8_0", "q8_0": "q8_0", "q4_k": "q8_k", "q6_k": "q8_k"}
+CHUNK_BLOCKS = {"q4_0": 1024, "q8_0": 1024, "q4_k": 128, "q6_k": 128}   # blocks per K chunk of the kernels
+
+
+def _shape(dtype, shape_id):
+    n, blocks = map(int, shape_id.split("x"))
+    if BLOCK[dtype] == 256:
+        blocks = min(blocks, 8)       # the k-quant quantizer is slow; 8 super-blocks span 2048 values
+    return n, blocks * BLOCK[dtype]
 
 
 def _blocks(dtype, N, K, seed=0):
     rng = np.random.default_rng(seed)
     w = rng.standard_normal((N, K), dtype=np.float32)
-    w[0, :32] = 0.0                                   # an all-zero block
+    w[0, :BLOCK[dtype]] = 0.0                         # an all-zero block
     w[min(3, N - 1), 32 % K] = 1e4                    # one huge value
+    w[min(5, N - 1), :K // 2] *= -30.0                # large negative runs: big mins and scales
     return quant.quantize(w, dtype)
 
 
@@ -29,8 +40,9 @@ def _first_diff(a, b):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("N,K", SHAPES)
-def test_pack_then_unpack_is_the_identity_and_moves_every_byte(dtype, N, K):
+@pytest.mark.parametrize("shape_id", SHAPE_IDS)
+def test_pack_then_unpack_is_the_identity_and_moves_every_byte(dtype, shape_id):
+    N, K = _shape(dtype, shape_id)
     w = _blocks(dtype, N, K)
     p = _core._pack_x8(dtype, w, N, K)
     assert len(p) == w.nbytes
@@ -41,9 +53,10 @@ def test_pack_then_unpack_is_the_identity_and_moves_every_byte(dtype, N, K):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("N,K", SHAPES)
+@pytest.mark.parametrize("shape_id", SHAPE_IDS)
 @pytest.mark.parametrize("T", [1, 3, 4, 9, 33])
-def test_x8_gemm_equals_the_file_layout_gemm_at_every_isa_level(dtype, N, K, T):
+def test_x8_gemm_equals_the_file_layout_gemm_at_every_isa_level(dtype, shape_id, T):
+    N, K = _shape(dtype, shape_id)
     w = _blocks(dtype, N, K, seed=N + K)
     p = _core._pack_x8(dtype, w, N, K)
     x = np.random.default_rng(T).standard_normal((T, K), dtype=np.float32)
@@ -54,14 +67,14 @@ def test_x8_gemm_equals_the_file_layout_gemm_at_every_isa_level(dtype, N, K, T):
         assert np.array_equal(x8, rows), f"{isa}: {_first_diff(x8, rows)}"
     # the generic X8 level against NumPy on the dequantized weights and activations
     wf = quant.dequantize(w, dtype, (N, K)).astype(np.float64)
-    xq = quant.dequantize(quant.quantize(x, "q8_0"), "q8_0", x.shape).astype(np.float64)
+    xq = quant.dequantize(quant.quantize(x, ACT[dtype]), ACT[dtype], x.shape).astype(np.float64)
     expect = xq @ wf.T
     np.testing.assert_allclose(ref, expect, rtol=1e-4, atol=1e-5 * np.abs(expect).max())
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_x8_gemm_over_a_long_row_crosses_k_chunks(dtype):
-    N, K = 16, 32 * 1100                              # more blocks than one activation table holds
+    N, K = 16, BLOCK[dtype] * (CHUNK_BLOCKS[dtype] + 3)   # more blocks than one activation table holds
     w = _blocks(dtype, N, K)
     p = _core._pack_x8(dtype, w, N, K)
     x = np.random.default_rng(5).standard_normal((2, K), dtype=np.float32)
@@ -82,7 +95,7 @@ def test_x8_matmul_threads_give_the_same_bits(dtype):
 def test_pack_rejects_bad_arguments():
     w = _blocks("q8_0", 8, 32)
     with pytest.raises(ValueError, match="no X8 layout"):
-        _core._pack_x8("q4_k", w, 8, 32)
+        _core._pack_x8("q5_k", w, 8, 32)
     with pytest.raises(ValueError, match="not 9 rows"):
         _core._pack_x8("q8_0", w, 9, 32)
     with pytest.raises(ValueError, match="unknown layout"):

@@ -1,11 +1,15 @@
-/* gemm_qk_avx2.c — AVX2 gemm for the k-quants (q4_K, q5_K, q6_K) against q8_K activations.
+/* gemm_qk_avx2.c — AVX2 gemm for the k-quants (q4_K, q5_K, q6_K) against q8_K activations, in the
+ * file's layout (and, through gemm_qk_x8_impl.h, q4_K / q6_K in the X8 layout).
  *
  * Each weight super-block (256 values) is unpacked once per tile of TT tokens. Within a super-block
  * the sub-block scales are applied in the integer domain (madd of the maddubs pair sums with the
- * broadcast 6- or 8-bit scale), so a (row, token) pair costs one int->float conversion and one FMA
- * per super-block; the q4_K/q5_K mins and the q6_K -32 offset use the activations' group sums
- * (bsums). All integer sums are exact (maddubs pairs <= 2*63*127). Per-(row, token) arithmetic is
- * identical for every tile shape, so results do not depend on how rows are split across threads.
+ * broadcast 6- or 8-bit scale); the q4_K/q5_K mins and the q6_K -32 offset use the activations'
+ * group sums (bsums). All integer sums are exact (maddubs pairs <= 2*63*128), so a super-block
+ * gives each (row, token) two exact integers, isum and msum (q6_K: isum only), and the float chain
+ *     acc = fma(float(isum), d * dx, acc);  acc = fnma(float(msum), dmin * dx, acc)
+ * over the super-blocks of a K chunk, in order, then y = acc (first chunk) or y + acc. Lanes of the
+ * float vectors are tokens here and rows in the X8 kernels: the same chain, the same bits, for
+ * every tile shape and thread split.
  */
 #include "quant/quant.h"
 #include "quant/simd_x86.h"
@@ -14,9 +18,11 @@
 #define SL_QK_NBMAX 128  /* super-blocks per K chunk (size of the per-token table) */
 
 /* Per-token activation data of one K chunk, shared by all weight rows: the q8_K group sums added
- * in pairs, i.e. the sums over the 8 sub-blocks of 32 that q4_K / q5_K mins multiply. */
+ * in pairs, i.e. the sums over the 8 sub-blocks of 32 that q4_K / q5_K mins multiply, and the
+ * scales dx (0 for the lanes past the tile's tokens). */
 typedef struct qk_xtab {
     int16_t bs8[SL_QK_TT][SL_QK_NBMAX][8];
+    float dx[SL_QK_NBMAX][SL_QK_TT];
 } qk_xtab;
 
 typedef struct qk_row {   /* one weight row's super-block, unpacked for the dot products */
@@ -52,12 +58,32 @@ SL_INLINE const sl_block_q8_k *xblock(const uint8_t *x, size_t xs, int t, int64_
     return (const sl_block_q8_k *)(x + t * xs) + b;
 }
 
-/* Minus dmin*dx*sum(min_j * bsum_j) folded into acc: the q4_K / q5_K min term of one super-block. */
-SL_INLINE __m256 apply_mins(__m256 acc, const qk_row *row, const sl_block_q8_k *xb, const int16_t *bs8)
+/* Lane t = the sum of the 8 lanes of s[t] for t < TT, 0 after: exact integer sums. */
+SL_INLINE __m128i sum_per_token(const int TT, const __m256i *s)
 {
-    const __m128i bs = _mm_loadu_si128((const __m128i *)bs8);
-    const __m128 m = _mm_cvtepi32_ps(_mm_madd_epi16(row->mins8, bs));
-    return _mm256_fnmadd_ps(_mm256_insertf128_ps(_mm256_setzero_ps(), m, 0), _mm256_set1_ps(row->dmin * xb->d), acc);
+    const __m256i z = _mm256_setzero_si256();
+    const __m256i a = _mm256_hadd_epi32(s[0], TT > 1 ? s[1] : z), b = _mm256_hadd_epi32(TT > 2 ? s[2] : z, TT > 3 ? s[3] : z);
+    const __m256i c = _mm256_hadd_epi32(a, b);
+    return _mm_add_epi32(_mm256_castsi256_si128(c), _mm256_extracti128_si256(c, 1));
+}
+
+/* Lane t = sum_j min_j * bs8[t][j] for t < TT: the q4_K / q5_K min sums of one super-block. */
+SL_INLINE __m128i min_sums(const int TT, const qk_row *row, const qk_xtab *xt, int64_t b)
+{
+    __m128i m[SL_QK_TT];
+    SL_UNROLL
+    for (int t = 0; t < SL_QK_TT; t++)
+        m[t] = t < TT ? _mm_madd_epi16(row->mins8, _mm_loadu_si128((const __m128i *)xt->bs8[t][b])) : _mm_setzero_si128();
+    return _mm_hadd_epi32(_mm_hadd_epi32(m[0], m[1]), _mm_hadd_epi32(m[2], m[3]));
+}
+
+/* y[t*ldy] = lane t of acc (accumulate: added to y), t < TT. */
+SL_INLINE void store_tokens(const int TT, __m128 acc, float *y, int64_t ldy, int accumulate)
+{
+    float v[4];
+    _mm_storeu_ps(v, acc);
+    SL_UNROLL
+    for (int t = 0; t < TT; t++) y[t * ldy] = accumulate ? y[t * ldy] + v[t] : v[t];
 }
 
 /* Values of 64-element chunk c of a q4_K / q5_K super-block: lo = elements 0..31, hi = 32..63. */
@@ -80,9 +106,7 @@ SL_INLINE void row_q45k(const int is_q5, const int TT, int64_t nb, const uint8_t
                         const qk_xtab *xt, float *y, int64_t ldy, int accumulate)
 {
     const size_t bb = is_q5 ? sizeof(sl_block_q5_k) : sizeof(sl_block_q4_k);
-    __m256 acc[SL_QK_TT];
-    SL_UNROLL
-    for (int t = 0; t < TT; t++) acc[t] = _mm256_setzero_ps();
+    __m128 acc = _mm_setzero_ps();   /* lane t = token t */
     for (int64_t b = 0; b < nb; b++) {
         const uint8_t *wb = w + (size_t)b * bb;   /* d, dmin, scales[12] lead both layouts */
         const uint8_t *qs = wb + (is_q5 ? offsetof(sl_block_q5_k, qs) : offsetof(sl_block_q4_k, qs));
@@ -112,18 +136,11 @@ SL_INLINE void row_q45k(const int is_q5, const int TT, int64_t nb, const uint8_t
                 SL_KEEP(sumi[t]);
             }
         }
-        SL_UNROLL
-        for (int t = 0; t < TT; t++) {
-            const sl_block_q8_k *xb = xblock(x, xs, t, b);
-            acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sumi[t]), _mm256_set1_ps(row.d * xb->d), acc[t]);
-            acc[t] = apply_mins(acc[t], &row, xb, xt->bs8[t][b]);
-        }
+        const __m128 dx = _mm_loadu_ps(xt->dx[b]);
+        acc = _mm_fmadd_ps(_mm_cvtepi32_ps(sum_per_token(TT, sumi)), _mm_mul_ps(_mm_set1_ps(row.d), dx), acc);
+        acc = _mm_fnmadd_ps(_mm_cvtepi32_ps(min_sums(TT, &row, xt, b)), _mm_mul_ps(_mm_set1_ps(row.dmin), dx), acc);
     }
-    SL_UNROLL
-    for (int t = 0; t < TT; t++) {
-        const float v = sl_hsum8(acc[t]);
-        y[t * ldy] = accumulate ? y[t * ldy] + v : v;
-    }
+    store_tokens(TT, acc, y, ldy, accumulate);
 }
 
 /* The four 32-value groups of 128-element chunk c of a q6_K super-block (values 0..63). */
@@ -141,12 +158,10 @@ SL_INLINE void q6_chunk(const sl_block_q6_k *wb, int c, __m256i q[4])
 }
 
 /* One q6_K row x TT tokens over nb super-blocks. */
-SL_INLINE void row_q6k(const int TT, int64_t nb, const uint8_t *w, const uint8_t *x, size_t xs, float *y, int64_t ldy,
-                       int accumulate)
+SL_INLINE void row_q6k(const int TT, int64_t nb, const uint8_t *w, const uint8_t *x, size_t xs, const qk_xtab *xt,
+                       float *y, int64_t ldy, int accumulate)
 {
-    __m256 acc[SL_QK_TT];
-    SL_UNROLL
-    for (int t = 0; t < TT; t++) acc[t] = _mm256_setzero_ps();
+    __m128 acc = _mm_setzero_ps();   /* lane t = token t */
     for (int64_t b = 0; b < nb; b++) {
         const sl_block_q6_k *wb = (const sl_block_q6_k *)w + b;
         const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)wb->scales));
@@ -177,28 +192,25 @@ SL_INLINE void row_q6k(const int TT, int64_t nb, const uint8_t *w, const uint8_t
                 }
             }
         }
-        SL_UNROLL
-        for (int t = 0; t < TT; t++)
-            acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sumi[t]), _mm256_set1_ps(d * xblock(x, xs, t, b)->d), acc[t]);
+        acc = _mm_fmadd_ps(_mm_cvtepi32_ps(sum_per_token(TT, sumi)), _mm_mul_ps(_mm_set1_ps(d), _mm_loadu_ps(xt->dx[b])), acc);
     }
-    SL_UNROLL
-    for (int t = 0; t < TT; t++) {
-        const float v = sl_hsum8(acc[t]);
-        y[t * ldy] = accumulate ? y[t * ldy] + v : v;
-    }
+    store_tokens(TT, acc, y, ldy, accumulate);
 }
 
 /* kind: 4 = q4_K, 5 = q5_K, 6 = q6_K. */
 SL_INLINE void row_qk(const int kind, const int TT, int64_t nb, const uint8_t *w, const uint8_t *x, size_t xs,
                       const qk_xtab *xt, float *y, int64_t ldy, int accumulate)
 {
-    if (kind == 6) row_q6k(TT, nb, w, x, xs, y, ldy, accumulate);
+    if (kind == 6) row_q6k(TT, nb, w, x, xs, xt, y, ldy, accumulate);
     else row_q45k(kind == 5, TT, nb, w, x, xs, xt, y, ldy, accumulate);
 }
 
-static void fill_qk_xtab(qk_xtab *xt, int tt, int64_t nbc, const uint8_t *x, size_t xs)
+/* The table of tt tokens (rows xs bytes apart from x) over nbc super-blocks; bs8 only if with_mins. */
+static void fill_qk_xtab(qk_xtab *xt, int tt, int64_t nbc, const uint8_t *x, size_t xs, int with_mins)
 {
-    for (int t = 0; t < tt; t++)
+    for (int64_t b = 0; b < nbc; b++)
+        for (int t = 0; t < SL_QK_TT; t++) xt->dx[b][t] = t < tt ? xblock(x, xs, t, b)->d : 0.0f;
+    for (int t = 0; with_mins && t < tt; t++)
         for (int64_t b = 0; b < nbc; b++) {
             const sl_block_q8_k *xb = xblock(x, xs, t, b);
             _mm_storeu_si128((__m128i *)xt->bs8[t][b], _mm_hadd_epi16(_mm_loadu_si128((const __m128i *)xb->bsums),
@@ -227,7 +239,7 @@ SL_INLINE void gemm_qk(const int kind, int64_t K, const void *w, size_t ws, cons
             for (int64_t t0 = tc; t0 < te; t0 += SL_QK_TT) {
                 const int tt = te - t0 < SL_QK_TT ? (int)(te - t0) : SL_QK_TT;
                 const uint8_t *xt0 = xk + (size_t)t0 * xs;
-                if (kind != 6) fill_qk_xtab(&xt, tt, nbc, xt0, xs);
+                fill_qk_xtab(&xt, tt, nbc, xt0, xs, kind != 6);
                 for (int64_t r = rb; r < re; r++) {
                     const uint8_t *wr = wk + (size_t)r * ws;
                     float *yr = y + t0 * ldy + r;
@@ -242,6 +254,8 @@ SL_INLINE void gemm_qk(const int kind, int64_t K, const void *w, size_t ws, cons
         }
     }
 }
+
+#include "quant/gemm_qk_x8_impl.h"
 
 static void gemm_q4_k_avx2(int64_t K, const void *w, size_t ws, const void *x, size_t xs, int64_t T, float *y,
                            int64_t ldy, int64_t r0, int64_t r1)
@@ -268,4 +282,6 @@ SL_KERNELS_FILLER void sl_quant_fill_avx2_qk(sl_kernel_table *t)
     t->gemm[SL_DTYPE_Q4_K] = gemm_q4_k_avx2;
     t->gemm[SL_DTYPE_Q5_K] = gemm_q5_k_avx2;
     t->gemm[SL_DTYPE_Q6_K] = gemm_q6_k_avx2;
+    t->gemm_x8[SL_DTYPE_Q4_K] = gemm_q4_k_x8_avx2;
+    t->gemm_x8[SL_DTYPE_Q6_K] = gemm_q6_k_x8_avx2;
 }

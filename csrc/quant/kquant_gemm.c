@@ -3,8 +3,8 @@
  * The oracle the SIMD kernels are tested against, and the fallback on CPUs without them. */
 #include "quant/quant.h"
 
-/* One unpacked super-block against one q8_K block: d*dx*isum - dmin*dx*msum. */
-static float superblock_dot(const sl_kq_unpacked *u, const sl_block_q8_k *x)
+/* One unpacked super-block against one q8_K block: d*dx*isum - dmin*dx*msum (also the X8 oracle). */
+float sl_kq_superblock_dot(const sl_kq_unpacked *u, const sl_block_q8_k *x)
 {
     int32_t isum = 0, msum = 0;
     for (int g = 0; g < 16; g++) {
@@ -28,7 +28,7 @@ static void kq_gemm_tokens(sl_kq_unpack_fn unpack, size_t block_bytes, int64_t K
             unpack(wr + (size_t)b * block_bytes, &u);
             for (int64_t t = 0; t < T; t++) {
                 const sl_block_q8_k *xb = (const sl_block_q8_k *)((const uint8_t *)x + (size_t)t * x_stride) + b;
-                y[t * ldy + r] += superblock_dot(&u, xb);
+                y[t * ldy + r] += sl_kq_superblock_dot(&u, xb);
             }
         }
     }

@@ -127,6 +127,8 @@ typedef void (*sl_kq_unpack_fn)(const void *block, sl_kq_unpacked *u);
 void sl_kq_unpack_q4_k(const void *block, sl_kq_unpacked *u);
 void sl_kq_unpack_q5_k(const void *block, sl_kq_unpacked *u);
 void sl_kq_unpack_q6_k(const void *block, sl_kq_unpacked *u);
+/* One unpacked super-block against one q8_K block: d*dx*isum - dmin*dx*msum (kquant_gemm.c). */
+float sl_kq_superblock_dot(const sl_kq_unpacked *u, const sl_block_q8_k *x);
 /* The k-quant reference gemm (kquant_gemm.c): y = sum over super-blocks of
  * d*dx*sum_g(sc_g * q.x) - dmin*dx*sum_g(m_g * bsum_g). */
 void sl_kq_gemm_ref(sl_kq_unpack_fn unpack, size_t block_bytes, int64_t K, const void *w, size_t w_stride,
