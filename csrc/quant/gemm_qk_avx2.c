@@ -58,22 +58,31 @@ SL_INLINE const sl_block_q8_k *xblock(const uint8_t *x, size_t xs, int t, int64_
     return (const sl_block_q8_k *)(x + t * xs) + b;
 }
 
-/* Lane t = the sum of the 8 lanes of s[t] for t < TT, 0 after: exact integer sums. */
+/* Lane t = the sum of the 8 lanes of s[t] for t < TT (lanes past TT: unspecified, finite); exact. */
 SL_INLINE __m128i sum_per_token(const int TT, const __m256i *s)
 {
+    if (TT == 1) {
+        __m128i v = _mm_add_epi32(_mm256_castsi256_si128(s[0]), _mm256_extracti128_si256(s[0], 1));
+        v = _mm_add_epi32(v, _mm_unpackhi_epi64(v, v));
+        return _mm_add_epi32(v, _mm_shuffle_epi32(v, 1));
+    }
     const __m256i z = _mm256_setzero_si256();
-    const __m256i a = _mm256_hadd_epi32(s[0], TT > 1 ? s[1] : z), b = _mm256_hadd_epi32(TT > 2 ? s[2] : z, TT > 3 ? s[3] : z);
+    const __m256i a = _mm256_hadd_epi32(s[0], s[1]), b = _mm256_hadd_epi32(TT > 2 ? s[2] : z, TT > 3 ? s[3] : z);
     const __m256i c = _mm256_hadd_epi32(a, b);
     return _mm_add_epi32(_mm256_castsi256_si128(c), _mm256_extracti128_si256(c, 1));
 }
 
-/* Lane t = sum_j min_j * bs8[t][j] for t < TT: the q4_K / q5_K min sums of one super-block. */
+/* Lane t = sum_j min_j * bs8[t][j] for t < TT (as sum_per_token): the q4_K / q5_K min sums. */
 SL_INLINE __m128i min_sums(const int TT, const qk_row *row, const qk_xtab *xt, int64_t b)
 {
     __m128i m[SL_QK_TT];
     SL_UNROLL
     for (int t = 0; t < SL_QK_TT; t++)
         m[t] = t < TT ? _mm_madd_epi16(row->mins8, _mm_loadu_si128((const __m128i *)xt->bs8[t][b])) : _mm_setzero_si128();
+    if (TT == 1) {
+        const __m128i v = _mm_add_epi32(m[0], _mm_unpackhi_epi64(m[0], m[0]));
+        return _mm_add_epi32(v, _mm_shuffle_epi32(v, 1));
+    }
     return _mm_hadd_epi32(_mm_hadd_epi32(m[0], m[1]), _mm_hadd_epi32(m[2], m[3]));
 }
 
