@@ -36,47 +36,90 @@ static void pack_rows(const sl_tensor *t, uint8_t *dst, int n_threads)
     }
 }
 
-static void rebind_packed(sl_tensor *t, sl_buffer *b)
+static void rebind_packed(sl_tensor *t, sl_buffer *b, const void *data)
 {
     sl_buffer_release(t->owner);
     t->owner = sl_buffer_retain(b);
-    t->data = b->heap;
+    t->data = data;
     t->layout = SL_LAYOUT_X8;
 }
 
-/* Every record holding the bytes at old follows them to b: the roles (a DUS model may hold a
- * layer twice), and for heap bytes the checkpoint records too, so the old buffer is freed. */
-static void rebind_all(sl_model *m, const void *old, sl_buffer *b, bool named_too)
+/* Every record holding the bytes at old follows them to their packed copy: the roles (a DUS model
+ * may hold a layer twice), and for heap bytes the checkpoint records too, so the old buffer is
+ * freed now rather than after the whole model is packed. */
+static void rebind_all(sl_model *m, const void *old, sl_buffer *b, const void *data, bool named_too)
 {
     int64_t n_roles = SL_ROLE_FIRST_LAYER + m->hp.n_layers * SL_LAYER_ROLES;
     for (int64_t i = 0; i < n_roles; i++)
-        if (m->roles[i].dtype >= 0 && m->roles[i].data == old) rebind_packed(&m->roles[i], b);
+        if (m->roles[i].dtype >= 0 && m->roles[i].data == old) rebind_packed(&m->roles[i], b, data);
     for (int64_t i = 0; named_too && i < m->n_named; i++)
-        if (m->named[i].data == old && m->named[i].layout == SL_LAYOUT_ROWS) rebind_packed(&m->named[i], b);
+        if (m->named[i].data == old && m->named[i].layout == SL_LAYOUT_ROWS) rebind_packed(&m->named[i], b, data);
 }
 
-static sl_status pack_matrix(sl_model *m, sl_tensor *t)
+/* Calls fn(m, t, ctx) on every packable role record, each matrix once (first record holding it). */
+typedef sl_status (*matrix_fn)(sl_model *m, sl_tensor *t, void *ctx);
+
+static bool seen_before(sl_model *m, size_t r_end, int64_t il_end, const void *data)
 {
-    const void *old = t->data;
-    size_t bytes = t->nbytes;
-    bool from_file = sl_buffer_is_file(t->owner);
-    sl_buffer *b = sl_buffer_new_large(bytes);
-    if (!b) return sl_fail_context(SL_ERR_NOMEM, "packing '%s': ", t->name);
-    pack_rows(t, b->heap, m->n_threads);
-    if (from_file) sl_mapping_forget(old, bytes);
-    rebind_all(m, old, b, !from_file);
-    sl_buffer_release(b);
-    return SL_OK;
+    for (size_t r = 0; r <= r_end; r++) {
+        int64_t n = sl_role_is_layer(MATMUL_ROLES[r]) ? m->hp.n_layers : 1;
+        for (int64_t il = 0; il < n && (r < r_end || il < il_end); il++) {
+            const sl_tensor *t = sl_model_role(m, MATMUL_ROLES[r], il);
+            if (t && t->data == data) return true;
+        }
+    }
+    return false;
 }
 
-sl_status sl_model_pack(sl_model *m)
+static sl_status each_matrix(sl_model *m, matrix_fn fn, void *ctx)
 {
     for (size_t r = 0; r < N_MATMUL_ROLES; r++) {
         int64_t n = sl_role_is_layer(MATMUL_ROLES[r]) ? m->hp.n_layers : 1;
         for (int64_t il = 0; il < n; il++) {
             sl_tensor *t = sl_model_role_mut(m, MATMUL_ROLES[r], il);
-            if (packable(t)) SL_TRY(pack_matrix(m, t));
+            if (packable(t) && !seen_before(m, r, il, t->data)) SL_TRY(fn(m, t, ctx));
         }
     }
     return SL_OK;
+}
+
+static size_t aligned(size_t n) { return (n + SL_ALIGN - 1) & ~(size_t)(SL_ALIGN - 1); }
+
+static sl_status add_size(sl_model *m, sl_tensor *t, void *ctx)
+{
+    (void)m;
+    size_t *total = ctx;
+    if (!sl_add_ok(*total, aligned(t->nbytes), total)) return SL_FAIL(SL_ERR_ARG, "packed weights overflow");
+    return SL_OK;
+}
+
+typedef struct pack_cursor {
+    sl_buffer *b;          /* borrowed: one huge-page buffer for every packed matrix (little padding) */
+    size_t at;             /* next free byte */
+} pack_cursor;
+
+static sl_status pack_matrix(sl_model *m, sl_tensor *t, void *ctx)
+{
+    pack_cursor *c = ctx;
+    const void *old = t->data;
+    size_t bytes = t->nbytes;
+    bool from_file = sl_buffer_is_file(t->owner);
+    uint8_t *dst = (uint8_t *)c->b->heap + c->at;
+    pack_rows(t, dst, m->n_threads);
+    c->at += aligned(bytes);
+    if (from_file) sl_mapping_forget(old, bytes);
+    rebind_all(m, old, c->b, dst, !from_file);
+    return SL_OK;
+}
+
+sl_status sl_model_pack(sl_model *m)
+{
+    size_t total = 0;
+    SL_TRY(each_matrix(m, add_size, &total));
+    if (total == 0) return SL_OK;
+    pack_cursor c = {sl_buffer_new_large(total), 0};
+    if (!c.b) return SL_ERR_NOMEM;
+    sl_status st = each_matrix(m, pack_matrix, &c);
+    sl_buffer_release(c.b);
+    return st;
 }
