@@ -52,13 +52,6 @@ def _ppl(model, ids):
     return float(np.exp(-lp[np.arange(len(ids) - 1), ids[1:]].mean()))
 
 
-@pytest.fixture(scope="module")
-def wide_llama(tmp_path_factory):
-    """A tiny Llama whose rows tile k-quant super-blocks (256)."""
-    hf = tiny_models.build_hf("llama", hidden_size=256, intermediate_size=512, head_dim=64)
-    path = str(tmp_path_factory.mktemp("wide-llama"))
-    tiny_models.save(hf, path, "llama")
-    return path
 
 
 def test_q8_0_perplexity_within_half_a_percent_of_f32(wide_llama, shared_data):
