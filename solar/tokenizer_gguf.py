@@ -52,13 +52,13 @@ def _spm_scores(e: dict) -> np.ndarray:
 
 
 def _gpt2_merges(e: dict) -> list:
-    pieces, out = e["pieces"], []
-    for rank, left, right, merged in e["merges"].tolist():
-        a, b = pieces[left], pieces[right]
-        if b" " in a[1:]:   # llama.cpp splits "left right" at the first space after byte 0
-            raise _core.UnsupportedError(f"merge {rank}: token {a!r} holds a space: GGUF merges cannot describe it")
-        out.append(a + b" " + b)
-    return out
+    """"left right" texts in rank order; llama.cpp splits them at the first space after byte 0."""
+    pieces, rows = e["pieces"], e["merges"]
+    spaced = np.array([b" " in p[1:] for p in pieces], bool)
+    if spaced[rows[:, 1]].any():
+        a = pieces[int(rows[spaced[rows[:, 1]].argmax(), 1])]
+        raise _core.UnsupportedError(f"a merge's left token {a!r} holds a space: GGUF merges cannot describe it")
+    return [pieces[left] + b" " + pieces[right] for left, right in rows[:, 1:3].tolist()]
 
 
 def _special_ids(tok, e: dict) -> dict:
@@ -126,6 +126,8 @@ def gguf_metadata(tok, *, arch: str | None = None, n_vocab: int | None = None) -
             md[EXT + "prepend_scheme"] = scheme
         if e["metaspace_split"]:
             md[EXT + "metaspace_split"] = True
+        if bool(e["decode_strip"]) != (scheme != "none"):   # llama.cpp strips the space it prepends
+            md[EXT + "decode_strip"] = bool(e["decode_strip"])
     else:
         if e["ignore_merges"] != (e["pretok"] == "llama3"):
             md[EXT + "ignore_merges"] = bool(e["ignore_merges"])
@@ -165,7 +167,8 @@ def tokenizer_from_gguf(cls, path):
                           prepend_scheme=md.get(EXT + "prepend_scheme"),
                           metaspace_split=md.get(EXT + "metaspace_split"),
                           ignore_merges=md.get(EXT + "ignore_merges"),
-                          bpe_add_prefix_space=md.get(EXT + "add_prefix_space"))
+                          bpe_add_prefix_space=md.get(EXT + "add_prefix_space"),
+                          decode_strip=md.get(EXT + "decode_strip"))
     template = md.get("tokenizer.chat_template")
     if isinstance(template, str):
         tok.chat_template = template

@@ -111,17 +111,17 @@ static PyObject *tok_from_arrays(PyObject *cls, PyObject *args, PyObject *kw)
 {
     static char *kwlist[] = {"model", "pieces", "scores", "types", "merges", "bos_id", "eos_id", "unk_id",
                              "add_bos", "add_eos", "pre", "add_space_prefix", "remove_extra_ws", "prepend_scheme",
-                             "metaspace_split", "ignore_merges", "bpe_add_prefix_space", NULL};
+                             "metaspace_split", "ignore_merges", "bpe_add_prefix_space", "decode_strip", NULL};
     sl_tokenizer_arrays a = {.bos_id = -1, .eos_id = -1, .unk_id = -1};
     PyObject *pieces, *scores = Py_None, *types = Py_None, *merges = Py_None, *abos = NULL, *aeos = NULL, *asp = NULL;
-    PyObject *rws = NULL, *msplit = NULL, *ign = NULL, *bps = NULL;
+    PyObject *rws = NULL, *msplit = NULL, *ign = NULL, *bps = NULL, *dstrip = NULL;
     PyObject *pkeep = NULL, *mkeep = NULL, *sarr = NULL, *tarr = NULL, *result = NULL;
     const char **pp = NULL, **mp = NULL;
     size_t *pl = NULL, *ml = NULL;
     Py_ssize_t np = 0, nm = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "sO|OOOiiiOOzOOzOOO:_from_arrays", kwlist, &a.model, &pieces, &scores,
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "sO|OOOiiiOOzOOzOOOO:_from_arrays", kwlist, &a.model, &pieces, &scores,
                                      &types, &merges, &a.bos_id, &a.eos_id, &a.unk_id, &abos, &aeos, &a.pre, &asp, &rws,
-                                     &a.prepend_scheme, &msplit, &ign, &bps))
+                                     &a.prepend_scheme, &msplit, &ign, &bps, &dstrip))
         return NULL;
     if (text_list(pieces, "pieces", &pkeep, &pp, &pl, &np) < 0) goto fail;
     if (merges != Py_None && text_list(merges, "merges", &mkeep, &mp, &ml, &nm) < 0) goto fail;
@@ -146,7 +146,7 @@ static PyObject *tok_from_arrays(PyObject *cls, PyObject *args, PyObject *kw)
     if ((a.add_bos = opt_int(abos, -1)) < -1 || (a.add_eos = opt_int(aeos, -1)) < -1 ||
         (a.add_space_prefix = opt_int(asp, -1)) < -1 || (a.remove_extra_ws = opt_int(rws, -1)) < -1 ||
         (a.metaspace_split = opt_int(msplit, -1)) < -1 || (a.ignore_merges = opt_int(ign, -1)) < -1 ||
-        (a.bpe_add_prefix_space = opt_int(bps, -1)) < -1)
+        (a.bpe_add_prefix_space = opt_int(bps, -1)) < -1 || (a.decode_strip = opt_int(dstrip, -1)) < -1)
         goto fail;
     sl_tokenizer *t = NULL;
     sl_status st;

@@ -57,9 +57,10 @@ void sl_tokenizer_token_table(const sl_tokenizer *t, int32_t *types, float *scor
 {
     for (int64_t id = 0; id < t->n_vocab; id++) {
         uint8_t ty = t->type[id], fl = t->tflags[id];
-        if (fl & SL_TOKF_ADDED)   /* loaders keep a vocabulary entry's type when config marks it added */
-            ty = !(fl & SL_TOKF_SPECIAL) ? SL_TOK_TYPE_USER_DEFINED
-                 : ty == SL_TOK_TYPE_UNKNOWN ? SL_TOK_TYPE_UNKNOWN : SL_TOK_TYPE_CONTROL;
+        /* loaders keep a vocabulary entry's type when a config marks it added; unknown and byte
+         * pieces keep theirs (GGUF has one type per token, and byte fallback needs BYTE) */
+        if ((fl & SL_TOKF_ADDED) && ty != SL_TOK_TYPE_UNKNOWN && ty != SL_TOK_TYPE_BYTE)
+            ty = fl & SL_TOKF_SPECIAL ? SL_TOK_TYPE_CONTROL : SL_TOK_TYPE_USER_DEFINED;
         if (types) types[id] = ty;
         if (scores) scores[id] = t->score[id];
     }

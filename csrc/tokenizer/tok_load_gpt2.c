@@ -154,7 +154,7 @@ static sl_status arrays_options(sl_tokenizer *t, const sl_tokenizer_arrays *a, b
         if (a->prepend_scheme && a->add_space_prefix != 0) SL_TRY(prefix_by_name(a->prepend_scheme, &t->prefix));
         t->escape_ws = true;
         t->byte_fallback = true;
-        t->decode_strip = t->prefix != SL_TOK_PREFIX_NONE;
+        t->decode_strip = a->decode_strip < 0 ? t->prefix != SL_TOK_PREFIX_NONE : a->decode_strip > 0;
         t->remove_extra_ws = a->remove_extra_ws > 0;
         t->meta_split = a->metaspace_split > 0;
     } else {

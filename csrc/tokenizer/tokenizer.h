@@ -67,6 +67,7 @@ typedef struct sl_tokenizer_arrays {
     /* Options llama.cpp has no key for (GGUF solar.tokenizer.*); NULL / -1 = llama.cpp's behaviour. */
     const char *prepend_scheme;     /* "llama": "none" | "each" (llama.cpp) | "first" | "always" | "once" */
     int metaspace_split;            /* "llama": 0/1, HF Metaspace split (every "▁" starts a word) */
+    int decode_strip;               /* "llama": leading spaces decode removes (0/1); -1 = 1 with a dummy prefix */
     int ignore_merges;              /* "gpt2": 0/1; -1 = 1 for the llama3 pre-tokenizer, else 0 */
     int bpe_add_prefix_space;       /* "gpt2": 0/1, a space before each fragment (HF ByteLevel) */
 } sl_tokenizer_arrays;
@@ -107,8 +108,8 @@ typedef struct sl_tokenizer_desc {
 
 void sl_tokenizer_describe(const sl_tokenizer *t, sl_tokenizer_desc *d);
 /* types (V): the GGUF token type of each id (sl_tok_type; added tokens are CONTROL when special,
- * USER_DEFINED otherwise, UNKNOWN stays UNKNOWN); scores (V): SentencePiece scores (0 if none).
- * Either pointer may be NULL. */
+ * USER_DEFINED otherwise; UNKNOWN and BYTE pieces keep their type); scores (V): SentencePiece
+ * scores (0 if none). Either pointer may be NULL. */
 void sl_tokenizer_token_table(const sl_tokenizer *t, int32_t *types, float *scores);
 /* Number of rows sl_tokenizer_merge_table writes. */
 int64_t sl_tokenizer_merge_count(const sl_tokenizer *t);
