@@ -208,6 +208,24 @@ def test_what_gguf_cannot_describe_raises(tmp_path):
         solar.Tokenizer.from_file(path).gguf_metadata()
 
 
+def test_reader_options_and_errors():
+    pieces = ["a", "b", "ab", " x", "y", " xy"]
+    # llama.cpp splits a merge at the first space after byte 0: " x y" is (" x", "y")
+    tok = solar.Tokenizer.from_arrays("gpt2", pieces, merges=["a b", " x y"], pre="gpt-2")
+    assert tok.vocab_size == 6
+    with pytest.raises(solar.FormatError, match="not 'left right'"):
+        solar.Tokenizer.from_arrays("gpt2", pieces, merges=[" ab"])
+    with pytest.raises(solar.UnsupportedError, match="prepend scheme"):
+        solar.Tokenizer.from_arrays("llama", ["<unk>", "a"], prepend_scheme="sometimes")
+    spm = ["<unk>", "<s>", "</s>", "\u2581", "a", "b", "\u2581a"]
+    once = solar.Tokenizer.from_arrays("llama", spm, types=[2, 3, 3, 1, 1, 1, 1], bos_id=1, prepend_scheme="once")
+    each = solar.Tokenizer.from_arrays("llama", spm, types=[2, 3, 3, 1, 1, 1, 1], bos_id=1)
+    assert once.encode("a</s>a").tolist() == [1, 6, 2, 4]          # sentencepiece: one dummy prefix
+    assert each.encode("a</s>a").tolist() == [1, 6, 2, 6]          # llama.cpp: one per fragment
+    off = solar.Tokenizer.from_arrays("llama", spm, add_space_prefix=False, decode_strip=True)
+    assert off.encode("a", add_special=False).tolist() == [4] and off.decode([3, 4]) == "a"
+
+
 def test_gguf_package_reads_the_tokenizer_keys(tmp_path):
     """The `gguf` package (llama.cpp's own Python reader) sees the types llama.cpp expects."""
     gguf = pytest.importorskip("gguf")
