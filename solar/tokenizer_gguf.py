@@ -172,4 +172,8 @@ def tokenizer_from_gguf(cls, path):
     template = md.get("tokenizer.chat_template")
     if isinstance(template, str):
         tok.chat_template = template
+    for key, name in (("padding", "pad_token"), ("seperator", "sep_token")):   # kept for a re-export
+        v = md.get(f"tokenizer.ggml.{key}_token_id")
+        if v is not None and 0 <= int(v) < tok.vocab_size:
+            tok.config = {**tok.config, name: tok.id_to_piece(int(v))}
     return tok

@@ -70,6 +70,8 @@ def test_from_gguf_encodes_like_the_source(name, texts, tmp_path):
     back = solar.Tokenizer.from_gguf(write_tokenizer(src, tmp_path / "tok.gguf", arch))
     assert_same_tokenizer(name, src, back, texts)
     assert back.chat_template == src.chat_template
+    again = write_tokenizer(back, tmp_path / "again.gguf", arch)     # a GGUF model saved again
+    assert gguf_fields(again) == gguf_fields(tmp_path / "tok.gguf")
     for i in range(0, src.vocab_size, 97):
         assert (back.id_to_piece(i), back.is_special(i)) == (src.id_to_piece(i), src.is_special(i)), i
 
@@ -157,6 +159,21 @@ def test_hf_metaspace_options_travel_in_solar_keys(tmp_path, split, scheme):
     # BYTE (byte fallback), so skip_special=True keeps them where HF drops them
     assert_same_tokenizer(f"HF SPM split={split} {scheme}", src, solar.Tokenizer.from_gguf(out), lines,
                           skip_special=False)
+
+
+@pytest.mark.parametrize("remove_extra", [False, True])
+def test_sentencepiece_whitespace_options_travel(tmp_path, remove_extra):
+    import sentencepiece as spm
+    model = tc.train_spm(tmp_path, remove_extra_whitespaces=remove_extra)
+    src = solar.Tokenizer.from_file(model)
+    out = write_tokenizer(src, tmp_path / "t.gguf")
+    assert gguf_fields(out).get("tokenizer.ggml.remove_extra_whitespaces") == (True if remove_extra else None)
+    lines = tc.training_lines(200, seed=9) + ["  two  spaces  ", "a <think> b", "x<ctrl>y", "\t tab"]
+    back = solar.Tokenizer.from_gguf(out)
+    assert_same_tokenizer(f"sentencepiece remove_extra_whitespaces={remove_extra}", src, back, lines)
+    sp = spm.SentencePieceProcessor(model_file=str(model))
+    tc.parity("from_gguf vs sentencepiece", lines, lambda t: back.encode(t, add_special=False, parse_special=False),
+              sp.encode)
 
 
 @pytest.mark.parametrize("pretok, ignore_merges", [("gpt2", False), ("llama3", True), ("llama3", False),
