@@ -15,7 +15,8 @@ from typing import Iterator, List, Optional, Sequence as Seq
 import numpy as np
 
 from . import chat as chat_mod
-from .decoding import GenerationResult, Sequence, Timings, TokenLogprob, forward_into_session
+from .decoding import (GenerationResult, Sequence, Timings, TokenLogprob, forward_batch_into_sessions,
+                       forward_into_session)
 from .sampling import SamplingArgumentError, SamplingParams
 
 __all__ = ["generate", "chat", "generate_batch", "apply_chat_template", "GenerationResult", "GenerationStream",
@@ -195,9 +196,9 @@ def generate_batch(model, prompts, *, sessions=None, **kwargs) -> List[Generatio
     """Generate for several prompts with the same options; each gets its own session and sampler
     (the same seed each, so every result equals generate() on that prompt alone).
 
-    The sequences advance in lock step: each round runs every unfinished sequence's next input.
-    Today that is one forward per sequence; a batched forward (one weight pass for all rows)
-    replaces the inner loop below without changing results."""
+    The sequences advance in lock step: each round runs every unfinished sequence's next input
+    (the prompts in the first round, one token each after that) in one batched forward, so each
+    weight matrix is read once per step for all of them (Model.forward_batch)."""
     if kwargs.pop("stream", False):
         raise ValueError("generate_batch does not stream; call generate(stream=True) per prompt")
     if isinstance(prompts, (str, bytes)) or not isinstance(prompts, Seq):
@@ -211,7 +212,8 @@ def generate_batch(model, prompts, *, sessions=None, **kwargs) -> List[Generatio
             for i, p in enumerate(prompts)]
     active = [s for s in seqs if not s.done]
     while active:
-        for seq in active:                      # <- one batched forward over all active sequences
-            seq.step(forward_into_session(model, seq.session, seq.next_input()))
+        rows = forward_batch_into_sessions(model, [s.session for s in active], [s.next_input() for s in active])
+        for seq, row in zip(active, rows):
+            seq.step(row)
         active = [s for s in active if not s.done]
     return [s.result() for s in seqs]
