@@ -156,7 +156,7 @@ def generate(model, prompt, *, max_tokens: Optional[int] = 256, temperature: flo
     return GenerationStream(model, seq) if stream else _run(model, seq)
 
 
-def apply_chat_template(model, messages, add_generation_prompt: bool = True, template: Optional[str] = None,
+def apply_chat_template(model, messages, add_generation_prompt: Optional[bool] = None, template: Optional[str] = None,
                         **kwargs) -> str:
     """The model's chat template applied to messages (see solar.chat.apply_chat_template)."""
     return chat_mod.apply_chat_template(messages, add_generation_prompt=add_generation_prompt, template=template,
@@ -164,13 +164,17 @@ def apply_chat_template(model, messages, add_generation_prompt: bool = True, tem
 
 
 def chat(model, messages, *, template: Optional[str] = None, template_kwargs: Optional[dict] = None,
-         stop=None, session=None, stream: bool = False, **kwargs):
+         tools=None, documents=None, continue_final_message=False, stop=None, session=None, stream: bool = False,
+         **kwargs):
     """Reply to a conversation: applies the chat template, generates, and stops at the format's
     end of turn (finish_reason "eos"). Takes generate()'s keywords; template_kwargs go to the
-    template (e.g. {"enable_thinking": True})."""
+    template (e.g. {"enable_thinking": True}); tools (JSON schemas or functions) and documents
+    go to the template as in apply_chat_template. continue_final_message=True continues the
+    last (assistant) message instead of starting a new one: the text is its continuation."""
     config = chat_mod.chat_config_for(model)
-    text = chat_mod.apply_chat_template(messages, add_generation_prompt=True, template=template,
-                                        tokenizer_config=config, **(template_kwargs or {}))
+    text = chat_mod.apply_chat_template(messages, add_generation_prompt=not continue_final_message, template=template,
+                                        tokenizer_config=config, tools=tools, documents=documents,
+                                        continue_final_message=continue_final_message, **(template_kwargs or {}))
     turn_tokens, turn_strings = chat_mod.end_of_turn(config, template)
     tok = _tokenizer(model)
     turn_ids, turn_strings = [], list(turn_strings)

@@ -204,7 +204,7 @@ class Model:
         from . import generation
         return generation.generate_batch(self, prompts, **kwargs)
 
-    def apply_chat_template(self, messages, add_generation_prompt: bool = True, **kwargs) -> str:
+    def apply_chat_template(self, messages, add_generation_prompt: bool | None = None, **kwargs) -> str:
         from . import generation
         return generation.apply_chat_template(self, messages, add_generation_prompt=add_generation_prompt, **kwargs)
 
