@@ -9,6 +9,8 @@
 
 int64_t sl_workspace_ubatch(void) { return UBATCH_MAX; }
 
+int64_t sl_workspace_layer_steps(const sl_model *m) { return 2 + m->hp.n_layers * SL_WS_STEPS_PER_LAYER; }
+
 sl_status sl_workspace_init(sl_workspace **out, const sl_model *m)
 {
     *out = NULL;
@@ -23,7 +25,9 @@ static void free_buffers(sl_workspace *w)
 {
     sl_free(w->x); sl_free(w->h); sl_free(w->q); sl_free(w->k); sl_free(w->v);
     sl_free(w->o); sl_free(w->g); sl_free(w->u); sl_free(w->scores); sl_free(w->qscratch);
-    sl_free(w->row_seq); sl_free(w->row_pos); sl_free(w->sel);
+    sl_free(w->row_seq); sl_free(w->row_pos); sl_free(w->sel); sl_free(w->jobs); sl_free(w->steps);
+    w->jobs = NULL;
+    w->steps = NULL;
     w->x = w->h = w->q = w->k = w->v = w->o = w->g = w->u = w->scores = NULL;
     w->qscratch = NULL;
     w->row_seq = NULL;
@@ -84,10 +88,12 @@ sl_status sl_workspace_reserve(sl_workspace *w, int64_t T, int64_t n_ctx)
     w->row_seq = sl_calloc(t, sizeof *w->row_seq);
     w->row_pos = sl_calloc(t, sizeof *w->row_pos);
     w->sel = sl_calloc(t, sizeof *w->sel);
-    w->qscratch_bytes = max_scratch_q(m, T);
-    w->qscratch = w->qscratch_bytes ? sl_alloc(w->qscratch_bytes) : NULL;
+    w->qscratch_bytes = (max_scratch_q(m, T) + SL_ALIGN - 1) & ~(size_t)(SL_ALIGN - 1);
+    w->qscratch = w->qscratch_bytes ? sl_alloc(SL_WS_QSLOTS * w->qscratch_bytes) : NULL;
+    w->jobs = sl_calloc((size_t)(m->hp.n_layers * SL_WS_JOBS_PER_LAYER), sizeof *w->jobs);
+    w->steps = sl_calloc((size_t)(sl_workspace_layer_steps(m) + 2), sizeof *w->steps);
     if (!w->x || !w->h || !w->q || !w->k || !w->v || !w->o || !w->g || !w->u || !w->scores || !w->row_seq ||
-        !w->row_pos || !w->sel || (w->qscratch_bytes && !w->qscratch)) {
+        !w->row_pos || !w->sel || (w->qscratch_bytes && !w->qscratch) || !w->jobs || !w->steps) {
         free_buffers(w);
         return SL_FAIL(SL_ERR_NOMEM, "out of memory for scratch of %lld rows", (long long)T);
     }
