@@ -147,6 +147,17 @@ class Model:
         self._core.n_threads = int(n)
 
     @property
+    def adaptive_threads(self) -> bool:
+        """True (default): when other programs keep the cores busy and one thread is measured
+        faster than ``n_threads``, the forward pass runs one (results are identical either way).
+        False: always ``n_threads``."""
+        return self._core.adaptive_threads
+
+    @adaptive_threads.setter
+    def adaptive_threads(self, on: bool) -> None:
+        self._core.adaptive_threads = bool(on)
+
+    @property
     def weights(self) -> Mapping[str, np.ndarray]:
         """Checkpoint tensor name -> read-only zero-copy NumPy view (bf16 as raw uint16 bits)."""
         if self._weights is None:

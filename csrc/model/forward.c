@@ -299,7 +299,7 @@ sl_status sl_forward_layers(const sl_model *m, sl_workspace *w, const int32_t *t
 {
     SL_TRY(init_jobs(m, w, T));
     init_steps(m, w, T);
-    int nth = choose_threads(w, threads_for(m, w), T);
+    int nth = m->fixed_threads ? threads_for(m, w) : choose_threads(w, threads_for(m, w), T);
     double start = omp_get_wtime();
     #pragma omp parallel num_threads(nth) if (nth > 1)
     {
@@ -331,7 +331,8 @@ sl_status sl_forward_logits(const sl_model *m, sl_workspace *w, int64_t n, float
     sl_step_init(&s[0], n);
     sl_step_init(&s[1], w->head_job.n_chunks);
     int nth = threads_for(m, w);
-    if (n <= 4 && w->sec_per_row[0][0] > 0.0 && w->sec_per_row[0][0] < w->sec_per_row[0][1]) nth = 1;
+    if (!m->fixed_threads && n <= 4 && w->sec_per_row[0][0] > 0.0 && w->sec_per_row[0][0] < w->sec_per_row[0][1])
+        nth = 1;                                   /* what the layers found faster for decode */
     #pragma omp parallel num_threads(nth) if (nth > 1)
     {
         walker k = {.m = m, .w = w, .step = s};
