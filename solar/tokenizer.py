@@ -134,9 +134,10 @@ def _gguf_metadata(self, *, arch=None, n_vocab=None):
 Tokenizer.gguf_metadata = _gguf_metadata
 
 
-def _apply_chat_template(self, messages, add_generation_prompt=True, **kwargs):
+def _apply_chat_template(self, messages, add_generation_prompt=None, **kwargs):
     """Render `messages` with this tokenizer's chat template (tokenizer_config.json /
-    chat_template.jinja, else a built-in format); works without model weights."""
+    chat_template.jinja, else a built-in format); works without model weights. Takes
+    solar.chat.apply_chat_template's keywords (tools=, documents=, continue_final_message=, ...)."""
     from .chat import apply_chat_template
     return apply_chat_template(messages, add_generation_prompt=add_generation_prompt, tokenizer_config=self, **kwargs)
 
