@@ -70,7 +70,9 @@ void sl_attn_compute(sl_workspace *w, int64_t il, int64_t T)
     float scale = 1.0f / sqrtf((float)Dh);
     const float *q = w->q;
     float *out = w->h;
-    #pragma omp parallel for collapse(2) schedule(dynamic, 1) num_threads(m->n_threads) if (T * H > 1)
+    /* never more threads than score rows, even if n_threads grew since the workspace was sized */
+    int nth = m->n_threads < w->cap_threads ? m->n_threads : w->cap_threads;
+    #pragma omp parallel for collapse(2) schedule(dynamic, 1) num_threads(nth) if (T * H > 1)
     for (int64_t t = 0; t < T; t++) {
         for (int64_t h = 0; h < H; h++) {
             const sl_session *s = w->row_seq[t];
