@@ -5,9 +5,12 @@ the same random-weight GGUF, same quantization, same threads, in one run on this
     python benchmarks/bench_decode.py --shapes tinyllama --dtypes q8_0 --threads 2 --engines solar,llama
 
 Definitions follow llama-bench: ppN = N prompt tokens in one batch from an empty context; tgN =
-N tokens decoded one at a time from an empty context. Each engine/config runs in its own
-subprocess (so peak RSS is its own), `--reps` times; the table shows mean ± sd and the ratio of
-solar's mean to llama.cpp's best setting (use_mmap=False, its fastest). Decode bandwidth = bytes
+N tokens decoded one at a time from an empty context. Each run is a fresh subprocess (so peak
+RSS is its own); `--reps` rounds each run every engine once, side by side, so a noisy neighbour
+slows them alike. The table shows median ± sd and the median over rounds of solar / llama.cpp's
+best setting (use_mmap=False, its fastest). Engines: solar (default: X8-repacked compute copy),
+solar-rows (repack=False: the file's layout, from the mapping), solar-copy (mmap=False), llama,
+llama-mmap (llama.cpp's default), hf (transformers f32 and bf16). Decode bandwidth = bytes
 of weights read per token x tok/s, against the machine's read bandwidth measured by solar's
 STREAM-style kernel in the same run.
 """
@@ -113,9 +116,9 @@ def _timed(fn) -> float:
     return time.perf_counter() - t
 
 
-def worker_solar(path, threads, pp, tg, reps, mmap=True):
+def worker_solar(path, threads, pp, tg, reps, mmap=True, repack=True):
     import solar
-    m = solar.load(path, n_threads=threads, mmap=mmap)
+    m = solar.load(path, n_threads=threads, mmap=mmap, repack=repack)
     ids = np.random.default_rng(1).integers(3, m.n_vocab, pp).astype(np.int32)
     out = {"pp": [], "tg": []}
     m.forward(ids[:8])                                   # warm-up: page in, spin up threads
@@ -188,6 +191,7 @@ def run_worker(args) -> None:
     engine, path, threads = args.worker, args.path, args.worker_threads
     fns = {"solar": lambda: worker_solar(path, threads, args.pp, args.tg, args.reps),
            "solar-copy": lambda: worker_solar(path, threads, args.pp, args.tg, args.reps, mmap=False),
+           "solar-rows": lambda: worker_solar(path, threads, args.pp, args.tg, args.reps, repack=False),
            "llama": lambda: worker_llama(path, threads, args.pp, args.tg, args.reps, mmap=False),
            "llama-mmap": lambda: worker_llama(path, threads, args.pp, args.tg, args.reps, mmap=True),
            "hf-f32": lambda: worker_hf(path, threads, args.pp, args.tg, args.reps, "f32"),
@@ -198,8 +202,9 @@ def run_worker(args) -> None:
 
 
 def measure(engine, path, threads, args) -> dict | None:
+    """One run of one engine in a fresh process."""
     cmd = [sys.executable, __file__, "--worker", engine, "--path", path, "--worker-threads", str(threads),
-           "--pp", str(args.pp), "--tg", str(args.tg), "--reps", str(args.reps)]
+           "--pp", str(args.pp), "--tg", str(args.tg), "--reps", "1"]
     env = dict(os.environ, OMP_NUM_THREADS=str(threads))
     r = subprocess.run(cmd, capture_output=True, text=True, env=env)
     for line in r.stdout.splitlines():
@@ -243,7 +248,30 @@ def fmt(xs) -> str:
     if not xs:
         return "-"
     sd = statistics.stdev(xs) if len(xs) > 1 else 0.0
-    return f"{statistics.mean(xs):7.1f} ± {sd:4.1f}"
+    return f"{statistics.median(xs):7.1f} ± {sd:4.1f}"
+
+
+def measure_interleaved(engines, paths, threads, args) -> dict:
+    """reps rounds; each round runs every engine once, so a noisy neighbour hits them alike.
+    Returns engine -> {"pp": [...], "tg": [...], "rss_mb": max} (None if every run failed)."""
+    rows = {e: None for e in engines}
+    for _ in range(args.reps):
+        for e in engines:
+            r = measure(e, paths[e], threads, args)
+            if r is None:
+                continue
+            acc = rows[e] or {"pp": [], "tg": [], "rss_mb": 0.0}
+            acc["pp"] += r["pp"]
+            acc["tg"] += r["tg"]
+            acc["rss_mb"] = max(acc["rss_mb"], r["rss_mb"])
+            rows[e] = acc
+    return rows
+
+
+def ratio(r, ref, key) -> str:
+    """Median of the per-round ratios (rounds ran side by side)."""
+    pairs = [a / b for a, b in zip(r[key], ref[key]) if b > 0]
+    return f"{statistics.median(pairs):.2f}x" if pairs else "-"
 
 
 def main() -> None:
@@ -269,32 +297,33 @@ def main() -> None:
     bw = {t: solar._core._bench_bandwidth(1024, t) for t in threads} if hasattr(solar._core, "_bench_bandwidth") else {}
     print(f"# machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, solar ISA {solar._core.isa()}; "
           f"read bandwidth " + ", ".join(f"{t}T {v:.1f} GB/s" for t, v in bw.items()))
-    print(f"# pp{args.pp} / tg{args.tg} tokens/s, mean ± sd over {args.reps} runs; ratio = solar / llama.cpp (use_mmap=False)")
+    print(f"# pp{args.pp} / tg{args.tg} tokens/s, median ± sd over {args.reps} rounds (every engine once per round, "
+          f"each in a fresh process); ratio = median over rounds of solar / llama.cpp (use_mmap=False)")
     print("| shape | dtype | threads | engine | pp | tg | tg GB/s (% of bw) | peak RSS MB | ratio pp | ratio tg |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for shape in args.shapes.split(","):
         for dtype in args.dtypes.split(","):
             path = make_gguf(shape, dtype, args.workdir)
             wbytes = weight_bytes(path)
+            paths = {}
+            for e in engines:
+                if e == "hf":
+                    for hd in ("f32", "bf16"):
+                        paths[f"hf-{hd}"] = hf_folder_for(shape, hd, args.workdir)
+                else:
+                    paths[e] = path
             for t in threads:
-                rows = {}
-                for e in engines:
-                    if e == "hf":
-                        for hd in ("f32", "bf16"):
-                            rows[f"hf-{hd}"] = measure(f"hf-{hd}", hf_folder_for(shape, hd, args.workdir), t, args)
-                    else:
-                        rows[e] = measure(e, path, t, args)
+                rows = measure_interleaved(list(paths), paths, t, args)
                 ref = rows.get("llama")
                 for e, r in rows.items():
                     if r is None:
                         continue
-                    tg = statistics.mean(r["tg"])
+                    tg = statistics.median(r["tg"])
                     gbs = wbytes * tg / 1e9
                     pct = f" ({100 * gbs / bw[t]:.0f}%)" if t in bw and not e.startswith("hf") else ""
                     rp = rt = "-"
                     if ref and e.startswith("solar"):
-                        rp = f"{statistics.mean(r['pp']) / statistics.mean(ref['pp']):.2f}x"
-                        rt = f"{tg / statistics.mean(ref['tg']):.2f}x"
+                        rp, rt = ratio(r, ref, "pp"), ratio(r, ref, "tg")
                     dt = dtype if not e.startswith("hf") else e[3:]
                     print(f"| {shape} | {dt} | {t} | {e} | {fmt(r['pp'])} | {fmt(r['tg'])} | {gbs:.1f}{pct} | "
                           f"{r['rss_mb']:.0f} | {rp} | {rt} |", flush=True)

@@ -16,12 +16,21 @@
  * No threading inside: callers split [r0, r1) across threads. */
 typedef void (*sl_gemm_fn)(int64_t K, const void *w, size_t w_stride, const void *x, size_t x_stride,
                            int64_t T, float *y, int64_t ldy, int64_t r0, int64_t r1);
+/* Weight matrix layouts. ROWS: the file's, row r at w + r * w_stride. X8: rows in groups of 8
+ * whose blocks are interleaved so one SIMD load feeds 8 rows (csrc/quant/pack_x8.c defines it);
+ * the rows after the last full group stay in ROWS order. Both hold the same bytes in the same
+ * space, so w_stride (the bytes of one row) and the address of group g (w + 8 g w_stride) agree.
+ * A gemm on X8 weights is called with r0 a multiple of 8 and r1 a multiple of 8 or N (so the
+ * rows of a partial last group, the tail, are exactly those past r1 / 8 * 8 when r1 % 8 != 0). */
+typedef enum sl_layout { SL_LAYOUT_ROWS = 0, SL_LAYOUT_X8 = 1 } sl_layout;
+
 /* Convert n floats to n elements of a dtype (quantize) / back (dequantize). */
 typedef void (*sl_from_float_fn)(int64_t n, const float *src, void *dst);
 typedef void (*sl_to_float_fn)(int64_t n, const void *src, float *dst);
 
 typedef struct sl_kernel_table {
     sl_gemm_fn gemm[SL_DTYPE_COUNT];             /* by weight dtype; NULL: unsupported */
+    sl_gemm_fn gemm_x8[SL_DTYPE_COUNT];          /* the same on SL_LAYOUT_X8 weights; NULL: not packed */
     sl_from_float_fn from_float[SL_DTYPE_COUNT]; /* f32 -> dtype (activations and quantize) */
     sl_to_float_fn to_float[SL_DTYPE_COUNT];     /* dtype -> f32 */
 

@@ -24,12 +24,21 @@ static sl_status convert_tensor(sl_tensor *t, int to, int n_threads, sl_buffer *
     size_t src_row = sl_dtype_row_bytes(t->dtype, cols), dst_row = sl_dtype_row_bytes(to, cols), total;
     sl_to_float_fn to_f = sl_k->to_float[t->dtype];
     sl_from_float_fn from_f = sl_k->from_float[to];
+    if (t->layout != SL_LAYOUT_ROWS)
+        return SL_FAIL(SL_ERR_UNSUPPORTED, "tensor '%s' is packed for the kernels; convert before packing", t->name);
     if (!to_f || !from_f || !dst_row)
         return SL_FAIL(SL_ERR_UNSUPPORTED, "cannot convert tensor '%s' from %s to %s", t->name, sl_dtype_name(t->dtype),
                        sl_dtype_name(to));
     if (!sl_mul_ok(dst_row, (size_t)rows, &total)) return SL_FAIL(SL_ERR_ARG, "tensor '%s' is too large", t->name);
-    sl_buffer *b = sl_buffer_new_heap(total);
+    sl_buffer *b = sl_buffer_new_large(total);
     if (!b) return SL_ERR_NOMEM;
+    if (t->dtype == to) {                    /* an aligned copy: the bytes as they are */
+        #pragma omp parallel for schedule(static) num_threads(n_threads)
+        for (int64_t r = 0; r < rows; r++)
+            memcpy((char *)b->heap + (size_t)r * dst_row, (const char *)t->data + (size_t)r * src_row, dst_row);
+        *out = b;
+        return SL_OK;
+    }
     int failed = 0;
     #pragma omp parallel num_threads(n_threads)
     {
@@ -56,6 +65,7 @@ static void rebind(sl_tensor *t, sl_buffer *b, int to)
     t->owner = sl_buffer_retain(b);
     t->data = b->heap;
     t->dtype = to;
+    t->layout = SL_LAYOUT_ROWS;
     t->nbytes = sl_dtype_row_bytes(to, cols) * (size_t)rows;
 }
 
@@ -98,6 +108,7 @@ sl_status sl_model_convert(sl_model *m, int dtype)
         const void *old = t->data;
         sl_buffer *b = NULL;
         SL_TRY(convert_tensor(t, to, m->n_threads, &b));
+        if (sl_buffer_is_file(t->owner)) sl_mapping_forget(old, t->nbytes);   /* one touched copy at a time */
         rebind_roles(m, old, b, to);
         for (int64_t j = i + 1; j < m->n_named; j++)     /* a DUS model may hold one layer twice */
             if (m->named[j].data == old) rebind(&m->named[j], b, to);

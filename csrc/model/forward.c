@@ -16,8 +16,8 @@
 static sl_status linear(const sl_workspace *w, const sl_tensor *wt, const float *x, int64_t T, float *y)
 {
     size_t stride = sl_dtype_row_bytes(wt->dtype, wt->shape[1]);
-    return sl_matmul(wt->dtype, wt->data, stride, wt->shape[0], wt->shape[1], x, T, y, w->model->n_threads,
-                     w->qscratch);
+    return sl_matmul_with(sl_k, wt->dtype, wt->layout, wt->data, stride, wt->shape[0], wt->shape[1], x, T, y,
+                          w->model->n_threads, w->qscratch);
 }
 
 /* y[t] = rmsnorm(x[t]) * w for T rows of n */

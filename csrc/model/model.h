@@ -15,11 +15,14 @@ typedef struct sl_buffer {
     sl_st_file st;              /* owned, when the bytes are a safetensors file */
     void *heap;                 /* owned, when the bytes are our own allocation */
     size_t size;
+    bool large;                 /* heap came from sl_alloc_large (huge pages) */
     void *ext;                  /* owned by ext_free, for other file kinds (GGUF) */
     void (*ext_free)(void *);
 } sl_buffer;
 
 sl_buffer *sl_buffer_new_heap(size_t bytes);            /* NULL + message on failure */
+sl_buffer *sl_buffer_new_large(size_t bytes);           /* huge-page backed, zero-filled; for weights */
+bool sl_buffer_is_file(const sl_buffer *b);             /* bytes are a read-only file mapping */
 sl_buffer *sl_buffer_retain(sl_buffer *b);
 void sl_buffer_release(sl_buffer *b);                    /* accepts NULL */
 
@@ -29,6 +32,7 @@ typedef struct sl_tensor {
     int n_dims;
     int64_t shape[SL_MAX_DIMS]; /* NumPy order: (rows, row length) for matrices */
     const void *data;           /* borrowed from owner */
+    int layout;                 /* sl_layout: SL_LAYOUT_ROWS (the file's) or a packed compute layout */
     size_t nbytes;
     sl_buffer *owner;           /* retained */
 } sl_tensor;
@@ -67,6 +71,9 @@ sl_status sl_model_load_gguf(sl_model **out, const char *path, int n_threads);
 /* Convert every weight matrix to dtype (-1: same type, aligned anonymous copy); the model
  * stops referencing its files. */
 sl_status sl_model_convert(sl_model *m, int dtype);
+/* Give the weight matrices that have X8 kernels a packed compute copy (pack.c); run after any
+ * conversion. Idempotent. */
+sl_status sl_model_pack(sl_model *m);
 
 void sl_rope_inv_freq(const sl_hparams *hp, float *inv_freq);
 

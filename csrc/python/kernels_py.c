@@ -2,9 +2,10 @@
  * solar._core: each takes an explicit ISA level and calls that level's table directly
  * (sl_kernels_for), never changing the installed one.
  *
- *   _gemm(dtype, w, N, K, x, isa) -> y (T, N)      one thread, the raw table entry
- *   _matmul(dtype, w, N, K, x, n_threads=0, isa=None) -> y (T, N)      sl_matmul
- *   _bench_matmul(dtype, w, N, K, x, n_threads, repeats, isa=None) -> [seconds per call]
+ *   _gemm(dtype, w, N, K, x, isa, layout="rows") -> y (T, N)      one thread, the raw table entry
+ *   _matmul(dtype, w, N, K, x, n_threads=0, isa=None, layout="rows") -> y (T, N)      sl_matmul
+ *   _bench_matmul(dtype, w, N, K, x, n_threads, repeats, isa=None, layout="rows") -> [seconds per call]
+ *   _pack_x8(dtype, w, N, K) -> bytes in the X8 layout;  _unpack_x8(dtype, w, N, K) -> the file's layout
  *   _op(name, isa, *args)   dot(a, b) -> float; axpy(a, x, y), scale(a, y), rmsnorm(x, w, eps),
  *                           softmax(x), silu_mul(g, u) -> new float32 array
  *   _rope(isa, x, cos, sin) -> rotated copy;  _attn_row(isa, q, k, v, scale) -> (out, p)
@@ -18,6 +19,7 @@
 #include "kernels/bandwidth.h"
 #include "kernels/kernels.h"
 #include "kernels/matmul.h"
+#include "quant/pack_x8.h"
 #include "runtime/dtype.h"
 #include "runtime/runtime.h"
 
@@ -44,9 +46,18 @@ static int parse_dtype(const char *name)
     return d;
 }
 
+static int parse_layout(const char *name)
+{
+    if (!name || strcmp(name, "rows") == 0) return SL_LAYOUT_ROWS;
+    if (strcmp(name, "x8") == 0) return SL_LAYOUT_X8;
+    PyErr_Format(PyExc_ValueError, "unknown layout '%s' (expected rows or x8)", name);
+    return -1;
+}
+
 /* Shared argument handling of the gemm / matmul hooks: weight buffer, x (T, K), fresh y (T, N). */
 typedef struct gemm_args {
     int dtype;
+    int layout;
     Py_buffer wbuf;            /* owned view of the weight buffer (wbuf.obj NULL if unset) */
     PyArrayObject *x;          /* owned, float32 (T, K) C-contiguous */
     PyArrayObject *y;          /* owned, float32 (T, N) */
@@ -89,16 +100,17 @@ static int gemm_args_init(gemm_args *a, const char *dtype, PyObject *w, long lon
 
 static PyObject *py_gemm(PyObject *m, PyObject *args)
 {
-    const char *dtype, *isa;
+    const char *dtype, *isa, *layout = NULL;
     PyObject *w, *x;
     long long N, K;
-    if (!PyArg_ParseTuple(args, "sOLLOs", &dtype, &w, &N, &K, &x, &isa)) return NULL;
+    if (!PyArg_ParseTuple(args, "sOLLOs|s", &dtype, &w, &N, &K, &x, &isa, &layout)) return NULL;
     const sl_kernel_table *tab;
-    if (parse_isa(isa, &tab) < 0) return NULL;
+    int lay = parse_layout(layout);
+    if (lay < 0 || parse_isa(isa, &tab) < 0) return NULL;
     gemm_args a;
     PyObject *res = NULL;
     if (gemm_args_init(&a, dtype, w, N, K, x) < 0) goto fail;
-    sl_gemm_fn fn = tab->gemm[a.dtype];
+    sl_gemm_fn fn = lay == SL_LAYOUT_X8 ? tab->gemm_x8[a.dtype] : tab->gemm[a.dtype];
     if (!fn) { PyErr_Format(PyExc_ValueError, "no %s gemm for %s", isa, dtype); goto fail; }
     Py_BEGIN_ALLOW_THREADS
     fn(a.K, a.wbuf.buf, a.row_bytes, PyArray_DATA(a.x), (size_t)a.K * 4, a.T, PyArray_DATA(a.y), a.N, 0, a.N);
@@ -119,7 +131,7 @@ static sl_status run_matmul(const sl_kernel_table *tab, gemm_args *a, int n_thre
     sl_status s = SL_OK;
     for (int i = 0; i < repeats && s == SL_OK; i++) {
         double t0 = omp_get_wtime();
-        s = sl_matmul_with(tab, a->dtype, a->wbuf.buf, a->row_bytes, a->N, a->K, PyArray_DATA(a->x), a->T,
+        s = sl_matmul_with(tab, a->dtype, a->layout, a->wbuf.buf, a->row_bytes, a->N, a->K, PyArray_DATA(a->x), a->T,
                            PyArray_DATA(a->y), n_threads, scratch);
         if (times) times[i] = omp_get_wtime() - t0;
     }
@@ -129,22 +141,24 @@ static sl_status run_matmul(const sl_kernel_table *tab, gemm_args *a, int n_thre
 
 static PyObject *matmul_common(PyObject *m, PyObject *args, PyObject *kw, int bench)
 {
-    static char *kwlist[] = {"dtype", "w", "N", "K", "x", "n_threads", "repeats", "isa", NULL};
-    const char *dtype, *isa = NULL;
+    static char *kwlist[] = {"dtype", "w", "N", "K", "x", "n_threads", "repeats", "isa", "layout", NULL};
+    const char *dtype, *isa = NULL, *layout = NULL;
     PyObject *w, *x, *res = NULL;
     long long N, K;
     int n_threads = 0, repeats = 1;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "sOLLO|iiz", kwlist, &dtype, &w, &N, &K, &x, &n_threads,
-                                     &repeats, &isa))
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "sOLLO|iizz", kwlist, &dtype, &w, &N, &K, &x, &n_threads,
+                                     &repeats, &isa, &layout))
         return NULL;
     const sl_kernel_table *tab;
-    if (parse_isa(isa, &tab) < 0) return NULL;
+    int lay = parse_layout(layout);
+    if (lay < 0 || parse_isa(isa, &tab) < 0) return NULL;
     if (repeats < 1 || repeats > 100000) return PyErr_Format(PyExc_ValueError, "bad repeats %d", repeats);
     double *times = PyMem_Calloc((size_t)repeats, sizeof(double));
     if (!times) return PyErr_NoMemory();
     gemm_args a;
     sl_status s;
     if (gemm_args_init(&a, dtype, w, N, K, x) < 0) goto fail;
+    a.layout = lay;
     Py_BEGIN_ALLOW_THREADS
     s = run_matmul(tab, &a, n_threads, repeats, times);
     Py_END_ALLOW_THREADS
@@ -368,8 +382,42 @@ fail:
     return res;
 }
 
+/* _pack_x8 / _unpack_x8: a whole (N, K) matrix between the file's layout and X8. */
+static PyObject *pack_common(PyObject *args, int pack)
+{
+    const char *dtype;
+    PyObject *w, *res = NULL;
+    long long N, K;
+    if (!PyArg_ParseTuple(args, "sOLL", &dtype, &w, &N, &K)) return NULL;
+    int d = parse_dtype(dtype);
+    if (d < 0) return NULL;
+    if (!sl_pack_x8_supported(d)) return PyErr_Format(PyExc_ValueError, "no X8 layout for %s", dtype);
+    size_t row = sl_dtype_row_bytes(d, K), total;
+    if (N < 0 || K <= 0 || row == 0 || !sl_mul_ok(row, (size_t)N, &total))
+        return PyErr_Format(PyExc_ValueError, "bad shape (%lld, %lld) for %s", N, K, dtype);
+    Py_buffer b;
+    if (PyObject_GetBuffer(w, &b, PyBUF_C_CONTIGUOUS) < 0) return NULL;
+    if ((size_t)b.len != total) {
+        PyErr_Format(PyExc_ValueError, "buffer of %zd bytes is not %lld rows of %zu bytes", b.len, N, row);
+        goto fail;
+    }
+    if (!(res = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)total))) goto fail;
+    Py_BEGIN_ALLOW_THREADS
+    if (pack) sl_pack_x8(d, b.buf, row, N, K, PyBytes_AS_STRING(res));
+    else sl_unpack_x8(d, b.buf, N, K, PyBytes_AS_STRING(res), row);
+    Py_END_ALLOW_THREADS
+fail:
+    PyBuffer_Release(&b);
+    return res;
+}
+
+static PyObject *py_pack_x8(PyObject *m, PyObject *args) { (void)m; return pack_common(args, 1); }
+static PyObject *py_unpack_x8(PyObject *m, PyObject *args) { (void)m; return pack_common(args, 0); }
+
 static PyMethodDef kernel_methods[] = {
-    {"_gemm", py_gemm, METH_VARARGS, "_gemm(dtype, w, N, K, x, isa) -> y: one ISA level's raw gemm (tests)."},
+    {"_pack_x8", py_pack_x8, METH_VARARGS, "_pack_x8(dtype, w, N, K) -> bytes: the matrix in the X8 layout."},
+    {"_unpack_x8", py_unpack_x8, METH_VARARGS, "_unpack_x8(dtype, w, N, K) -> bytes: back to the file's layout."},
+    {"_gemm", py_gemm, METH_VARARGS, "_gemm(dtype, w, N, K, x, isa, layout='rows') -> y: one ISA level's raw gemm (tests)."},
     {"_matmul", (PyCFunction)(void (*)(void))py_matmul, METH_VARARGS | METH_KEYWORDS,
      "_matmul(dtype, w, N, K, x, n_threads=0, repeats=1, isa=None) -> y (T, N) = x @ w.T"},
     {"_bench_matmul", (PyCFunction)(void (*)(void))py_bench_matmul, METH_VARARGS | METH_KEYWORDS,

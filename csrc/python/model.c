@@ -2,6 +2,7 @@
 #include "python/py_model.h"
 
 #include "kernels/kernels.h"
+#include "quant/pack_x8.h"
 #include "runtime/dtype.h"
 
 static void model_dealloc(PyObject *self)
@@ -136,8 +137,23 @@ static int view_typenum(int dtype)
     }
 }
 
+/* A quantized matrix packed for the kernels (SL_LAYOUT_X8) seen in the file's layout: a fresh
+ * read-only (rows, row bytes) copy, since its bytes are interleaved in memory. */
+static PyObject *unpacked_copy(const sl_tensor *t)
+{
+    npy_intp dims[2] = {(npy_intp)t->shape[0], (npy_intp)sl_dtype_row_bytes(t->dtype, t->shape[1])};
+    PyObject *arr = PyArray_SimpleNew(2, dims, NPY_UINT8);
+    if (!arr) return NULL;
+    Py_BEGIN_ALLOW_THREADS
+    sl_unpack_x8(t->dtype, t->data, t->shape[0], t->shape[1], PyArray_DATA((PyArrayObject *)arr), (size_t)dims[1]);
+    Py_END_ALLOW_THREADS
+    PyArray_CLEARFLAGS((PyArrayObject *)arr, NPY_ARRAY_WRITEABLE);
+    return arr;
+}
+
 PyObject *sl_py_tensor_view(PyObject *owner, const sl_tensor *t)
 {
+    if (t->layout == SL_LAYOUT_X8) return unpacked_copy(t);
     int typenum = view_typenum(t->dtype);
     npy_intp dims[SL_MAX_DIMS];
     int nd = t->n_dims;
@@ -235,9 +251,13 @@ static PyObject *model_tensor_f32(PyObject *self, PyObject *arg)
         int64_t cols = t->shape[t->n_dims - 1], rows = t->n_dims == 2 ? t->shape[0] : 1;
         size_t row = sl_dtype_row_bytes(t->dtype, cols);
         float *dst = PyArray_DATA((PyArrayObject *)out);
+        PyObject *rows_copy = t->layout == SL_LAYOUT_X8 ? unpacked_copy(t) : NULL;
+        if (t->layout == SL_LAYOUT_X8 && !rows_copy) { Py_DECREF(out); return NULL; }
+        const char *src = rows_copy ? PyArray_DATA((PyArrayObject *)rows_copy) : t->data;
         Py_BEGIN_ALLOW_THREADS
-        for (int64_t r = 0; r < rows; r++) conv(cols, (const char *)t->data + (size_t)r * row, dst + r * cols);
+        for (int64_t r = 0; r < rows; r++) conv(cols, src + (size_t)r * row, dst + r * cols);
         Py_END_ALLOW_THREADS
+        Py_XDECREF(rows_copy);
         return out;
     }
     return PyErr_Format(PyExc_KeyError, "no tensor named '%s'", name);
@@ -279,7 +299,20 @@ static PyObject *model_convert(PyObject *self, PyObject *arg)
     Py_RETURN_NONE;
 }
 
+static PyObject *model_pack(PyObject *self, PyObject *noargs)
+{
+    sl_status st;
+    sl_model *m = ((sl_py_model *)self)->model;
+    Py_BEGIN_ALLOW_THREADS
+    st = sl_model_pack(m);
+    Py_END_ALLOW_THREADS
+    if (st != SL_OK) return sl_py_raise_for(self, st);
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef model_methods[] = {
+    {"pack", model_pack, METH_NOARGS,
+     "pack(): give the weight matrices with X8 kernels an interleaved compute copy (after convert)."},
     {"load_hf", (PyCFunction)(void (*)(void))model_load_hf, METH_VARARGS | METH_KEYWORDS | METH_CLASS,
      "load_hf(path, n_threads=0) -> Model: load a Hugging Face folder."},
     {"convert", model_convert, METH_O,

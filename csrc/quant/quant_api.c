@@ -2,6 +2,7 @@
  * whole-tensor quantize / dequantize (argument checks, NaN / Inf rejection with the position). */
 #include <math.h>
 
+#include "quant/pack_x8.h"
 #include "quant/quant.h"
 #include "runtime/dtype.h"
 #include "runtime/runtime.h"
@@ -25,6 +26,7 @@ void sl_quant_fill_generic(sl_kernel_table *t)
     t->gemm[SL_DTYPE_Q4_K] = sl_quant_gemm_q4_k_ref;
     t->gemm[SL_DTYPE_Q5_K] = sl_quant_gemm_q5_k_ref;
     t->gemm[SL_DTYPE_Q6_K] = sl_quant_gemm_q6_k_ref;
+    sl_quant_fill_generic_x8(t);
 }
 
 int sl_quant_is_supported(int dtype)

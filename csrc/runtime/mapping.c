@@ -1,6 +1,7 @@
 /* mapping.c — read-only memory mappings of whole files, and small whole-file reads. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +55,15 @@ void sl_mapping_close(sl_mapping *m)
     if (m->data) munmap((void *)m->data, m->size);
     free(m->path);
     memset(m, 0, sizeof *m);
+}
+
+void sl_mapping_forget(const void *p, size_t n)
+{
+    long page = sysconf(_SC_PAGESIZE);
+    if (!p || n == 0 || page <= 0) return;
+    uintptr_t lo = ((uintptr_t)p + (uintptr_t)page - 1) & ~((uintptr_t)page - 1);
+    uintptr_t hi = ((uintptr_t)p + n) & ~((uintptr_t)page - 1);
+    if (hi > lo) madvise((void *)lo, hi - lo, MADV_DONTNEED);
 }
 
 sl_status sl_read_file(const char *path, char **out, size_t *len)

@@ -32,6 +32,11 @@ void *sl_alloc(size_t bytes);
 void *sl_calloc(size_t count, size_t size);
 void sl_free(void *p);                       /* accepts NULL */
 char *sl_strdup(const char *s);              /* plain malloc; free with free() */
+/* Large weight buffers: anonymous pages aligned to 2 MiB and advised as transparent huge pages
+ * (fewer TLB misses when a kernel streams hundreds of MB), zero-filled. Free with
+ * sl_free_large(p, bytes) using the same byte count. */
+void *sl_alloc_large(size_t bytes);
+void sl_free_large(void *p, size_t bytes);   /* accepts NULL */
 
 static inline bool sl_mul_ok(size_t a, size_t b, size_t *out) { return !__builtin_mul_overflow(a, b, out); }
 static inline bool sl_add_ok(size_t a, size_t b, size_t *out) { return !__builtin_add_overflow(a, b, out); }
@@ -47,6 +52,9 @@ typedef struct sl_mapping {
 /* Map a whole file read-only. Missing file -> SL_ERR_IO with errno text. */
 sl_status sl_mapping_open(sl_mapping *m, const char *path);
 void sl_mapping_close(sl_mapping *m);        /* accepts a zeroed or closed mapping */
+/* Drop the resident pages of [p, p + n) of a read-only mapping from this process (the whole
+ * pages inside the range); a later read faults them back in from the page cache. */
+void sl_mapping_forget(const void *p, size_t n);
 /* Read a whole (small) file into a NUL-terminated malloc buffer. */
 sl_status sl_read_file(const char *path, char **out, size_t *len);
 

@@ -1,0 +1,128 @@
+"""The X8 layout (8 rows interleaved per block) of q4_0 / q8_0 matrices: packing is a byte
+permutation that unpacks to the original; X8 gemms give the bits of the file-layout gemms at
+every ISA level (tails, token tiles, K chunks, threads); a repacked model computes the same
+logits as one computing from the file, and its weight views stay zero-copy views of the file."""
+import numpy as np
+import pytest
+
+import solar
+from solar import _core, quant
+
+DTYPES = ["q4_0", "q8_0"]
+LEVELS = ["generic", "avx2", "avx512"]
+ISAS = LEVELS[:LEVELS.index(_core.cpu_isa()) + 1]     # every level this CPU runs
+SHAPES = [(8, 32), (37, 64), (64, 256), (136, 2048), (203, 96)]   # (N, K): tails of 5, 0, 0, 0, 3 rows
+
+
+def _blocks(dtype, N, K, seed=0):
+    rng = np.random.default_rng(seed)
+    w = rng.standard_normal((N, K), dtype=np.float32)
+    w[0, :32] = 0.0                                   # an all-zero block
+    w[min(3, N - 1), 32 % K] = 1e4                    # one huge value
+    return quant.quantize(w, dtype)
+
+
+def _first_diff(a, b):
+    i = np.flatnonzero(a.ravel() != b.ravel())
+    return f"{len(i)} differ, first at {i[:5]}: {a.ravel()[i[:5]]} vs {b.ravel()[i[:5]]}"
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("N,K", SHAPES)
+def test_pack_then_unpack_is_the_identity_and_moves_every_byte(dtype, N, K):
+    w = _blocks(dtype, N, K)
+    p = _core._pack_x8(dtype, w, N, K)
+    assert len(p) == w.nbytes
+    assert _core._unpack_x8(dtype, p, N, K) == w.tobytes()
+    if N >= 8:   # a full group is interleaved: its bytes are a permutation, not a copy
+        g = w[:8].tobytes()
+        assert p[:len(g)] != g and sorted(p[:len(g)]) == sorted(g)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("N,K", SHAPES)
+@pytest.mark.parametrize("T", [1, 3, 4, 9, 33])
+def test_x8_gemm_equals_the_file_layout_gemm_at_every_isa_level(dtype, N, K, T):
+    w = _blocks(dtype, N, K, seed=N + K)
+    p = _core._pack_x8(dtype, w, N, K)
+    x = np.random.default_rng(T).standard_normal((T, K), dtype=np.float32)
+    ref = _core._matmul(dtype, w, N, K, x, isa="generic")
+    for isa in ISAS:
+        rows = _core._matmul(dtype, w, N, K, x, isa=isa)
+        x8 = _core._matmul(dtype, p, N, K, x, isa=isa, layout="x8")
+        assert np.array_equal(x8, rows), f"{isa}: {_first_diff(x8, rows)}"
+    # the generic X8 level against NumPy on the dequantized weights and activations
+    wf = quant.dequantize(w, dtype, (N, K)).astype(np.float64)
+    xq = quant.dequantize(quant.quantize(x, "q8_0"), "q8_0", x.shape).astype(np.float64)
+    expect = xq @ wf.T
+    np.testing.assert_allclose(ref, expect, rtol=1e-4, atol=1e-5 * np.abs(expect).max())
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_x8_gemm_over_a_long_row_crosses_k_chunks(dtype):
+    N, K = 16, 32 * 1100                              # more blocks than one activation table holds
+    w = _blocks(dtype, N, K)
+    p = _core._pack_x8(dtype, w, N, K)
+    x = np.random.default_rng(5).standard_normal((2, K), dtype=np.float32)
+    for isa in ISAS:
+        a, b = _core._matmul(dtype, p, N, K, x, isa=isa, layout="x8"), _core._matmul(dtype, w, N, K, x, isa=isa)
+        assert np.array_equal(a, b), f"{isa}: {_first_diff(a, b)}"
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_x8_matmul_threads_give_the_same_bits(dtype):
+    N, K = 1000, 512
+    p = _core._pack_x8(dtype, _blocks(dtype, N, K), N, K)
+    x = np.random.default_rng(9).standard_normal((5, K), dtype=np.float32)
+    one = _core._matmul(dtype, p, N, K, x, n_threads=1, layout="x8")
+    assert np.array_equal(one, _core._matmul(dtype, p, N, K, x, n_threads=2, layout="x8"))
+
+
+def test_pack_rejects_bad_arguments():
+    w = _blocks("q8_0", 8, 32)
+    with pytest.raises(ValueError, match="no X8 layout"):
+        _core._pack_x8("q4_k", w, 8, 32)
+    with pytest.raises(ValueError, match="not 9 rows"):
+        _core._pack_x8("q8_0", w, 9, 32)
+    with pytest.raises(ValueError, match="unknown layout"):
+        _core._matmul("q8_0", w, 8, 32, np.zeros((1, 32), np.float32), layout="x4")
+
+
+# ---- models ----
+
+IDS = [1, 17, 42, 5, 99, 3, 150, 7, 8, 210, 64, 33]
+
+
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_repacked_gguf_model_matches_the_file_layout_bit_for_bit(wide_llama, tmp_path, dtype):
+    gguf_path = solar.load(wide_llama, dtype=dtype).save(tmp_path / "m.gguf")
+    for threads in (1, 2):
+        packed = solar.load(gguf_path, n_threads=threads)
+        rows = solar.load(gguf_path, n_threads=threads, repack=False)
+        assert np.array_equal(packed.forward(IDS), rows.forward(IDS))
+        s1, s2 = packed.new_session(), rows.new_session()
+        for t in IDS[:4]:                                  # decode, one token at a time
+            assert np.array_equal(packed.forward([t], session=s1), rows.forward([t], session=s2))
+
+
+def test_repacked_gguf_weights_stay_zero_copy_views_of_the_file(wide_llama, tmp_path):
+    gguf = pytest.importorskip("gguf")
+    gguf_path = solar.load(wide_llama, dtype="q4_0").save(tmp_path / "m.gguf")
+    m = solar.load(gguf_path)
+    view = m.weights["blk.1.ffn_up.weight"]
+    assert not view.flags.owndata and not view.flags.writeable
+    ref = {t.name: t for t in gguf.GGUFReader(gguf_path).tensors}["blk.1.ffn_up.weight"]
+    assert view.tobytes() == np.asarray(ref.data).tobytes()
+
+
+def test_converted_model_is_packed_once_and_shows_unpacked_views(wide_llama):
+    gguf = pytest.importorskip("gguf")
+    m = solar.load(wide_llama, dtype="q8_0")
+    f32 = solar.load(wide_llama)
+    name = "model.layers.0.mlp.down_proj.weight"
+    expect = gguf.quants.quantize(np.asarray(f32.weights[name], np.float32), gguf.GGMLQuantizationType.Q8_0)
+    assert m.weights[name].tobytes() == np.asarray(expect).tobytes()
+    np.testing.assert_array_equal(m._core.tensor_f32(name), quant.dequantize(m.weights[name], "q8_0", (256, 512)))
+    assert np.array_equal(m.forward(IDS), solar.load(wide_llama, dtype="q8_0", repack=False).forward(IDS))
