@@ -31,12 +31,13 @@ _MODELS = {}
 
 
 def load(tiny_dir, arch, dtype):
+    """One thread: on a busy 2-core machine, OpenMP barriers make 2-thread tiny forwards crawl."""
     key = (arch, dtype)
     if key not in _MODELS:
         if dtype in ("f32", "f16"):
-            _MODELS[key] = solar.load(tiny_dir(arch, dtype)[0])
+            _MODELS[key] = solar.load(tiny_dir(arch, dtype)[0], n_threads=1)
         else:                                             # quantized at load from the f32 folder
-            _MODELS[key] = solar.load(tiny_dir(arch)[0], dtype=dtype)
+            _MODELS[key] = solar.load(tiny_dir(arch)[0], dtype=dtype, n_threads=1)
     return _MODELS[key]
 
 
@@ -91,11 +92,13 @@ def test_thread_count_changes_between_calls(tiny_dir):
     m.n_threads = 3
     try:
         assert_close(m.forward_batch(NEW, prefilled(m, PREFIXES)), ref, "3 threads vs 1")
-        s = m.new_session(32)
         m.n_threads = 1
-        one = m.forward(NEW[0], session=s)
+        ref_s, s = m.new_session(32), m.new_session(32)
+        m.forward(PREFIXES[2], session=ref_s)
+        m.forward(PREFIXES[2], session=s)                  # s's scratch sized for 1 thread
+        one = m.forward(NEW[0], session=ref_s)
         m.n_threads = 3
-        assert_close(m.forward(NEW[0], session=m.new_session(32)), one, "single forward, 3 threads vs 1")
+        assert_close(m.forward(NEW[0], session=s), one, "single forward, 3 threads after 1")
     finally:
         m.n_threads = 1
 
