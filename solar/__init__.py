@@ -19,6 +19,13 @@ if not _glob.glob(_os.path.join(_os.path.dirname(__file__), "_core*")):
             __path__.append(_d)
             break
 
+# The forward pass shares work between threads without OpenMP barriers (csrc/runtime/steps.h) and
+# opens two parallel regions per token, so OpenMP's idle threads need not spin between regions; when
+# they do (the default "active" policy), they fight our threads for the cores, and on a busy 2-core
+# machine one decoded token took 5 s instead of 0.1 s. Set before libgomp reads it (when _core
+# loads); an explicit OMP_WAIT_POLICY in the environment wins.
+_os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 from ._core import FormatError, Sampler, SolarError, UnsupportedError
 from .chat import apply_chat_template
 from .generation import GenerationResult

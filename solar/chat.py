@@ -204,22 +204,33 @@ def chat_config_for(obj) -> ChatConfig:
     return config
 
 
-def apply_chat_template(messages: Sequence[Mapping[str, Any]], add_generation_prompt: bool = True,
+def apply_chat_template(messages: Sequence[Mapping[str, Any]], add_generation_prompt: Optional[bool] = None,
                         template: Optional[str] = None, tokenizer_config=None, *, tools=None, documents=None,
-                        **kwargs) -> str:
+                        continue_final_message: "bool | str" = False, **kwargs) -> str:
     """Render messages ([{"role": ..., "content": ...}, ...]) into prompt text.
 
     template: a Jinja template string, a template name from the config, or a built-in format
     name ("solar", "exaone3", "exaone4"). tokenizer_config: a tokenizer folder, a
     tokenizer_config.json path or dict, a Model / Tokenizer, or a ChatConfig; default: SOLAR.
+    tools: JSON-schema dicts and/or Python functions (type hints + Google-style docstring,
+    converted by solar.tool_schema.function_schema), passed to the template as `tools`;
+    documents: a list of dicts passed as `documents`.
+    add_generation_prompt (default: True unless continuing) opens the assistant's turn;
+    continue_final_message=True renders the last message without closing it, so generation
+    continues it (a field name, e.g. "reasoning_content", continues that field instead).
     Extra keyword arguments are passed to the template (e.g. enable_thinking=True).
     """
     from . import chat_render                          # imports jinja2 only when a chat is rendered
+    if continue_final_message and add_generation_prompt:
+        raise ValueError("continue_final_message and add_generation_prompt do not go together: the first "
+                         "continues the last message, the second starts a new assistant message")
+    if add_generation_prompt is None:
+        add_generation_prompt = not continue_final_message
     config = chat_config_for(tokenizer_config) if tokenizer_config is not None else ChatConfig()
     text = config.template(template, tools)
     values = {**config.template_kwargs(), **kwargs}
     return chat_render.render(text, messages, add_generation_prompt=add_generation_prompt, tools=tools,
-                              documents=documents, **values)
+                              documents=documents, continue_final_message=continue_final_message, **values)
 
 
 def end_of_turn(tokenizer_config=None, template: Optional[str] = None) -> Tuple[Tuple[str, ...], Tuple[str, ...]]:

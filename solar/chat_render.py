@@ -23,6 +23,8 @@ __all__ = ["render", "ChatTemplateError"]
 
 # Names a message's reasoning may come under; templates read the first.
 REASONING_FIELDS = ("reasoning_content", "thinking", "reasoning")
+# Appended to the message being continued, found in the text and cut off with what follows.
+CONTINUE_MARK = "SOLAR_CONTINUE_FINAL_MESSAGE_MARK "
 
 
 class ChatTemplateError(ValueError):
@@ -146,18 +148,59 @@ def clean_messages(messages: Sequence[Mapping[str, Any]]) -> list:
     return out
 
 
+def _mark_final_message(chat: list, field, template: str) -> str:
+    """Append CONTINUE_MARK to the text of the last message that generation will continue (its
+    `content`, or the field named by continue_final_message); returns that text."""
+    field = field if isinstance(field, str) else "content"
+    final = chat[-1].get(field)
+    if final is None:
+        raise ValueError(f'continue_final_message: the final message has no "{field}" to continue')
+    fields = [field]
+    if field in REASONING_FIELDS:                    # reasoning is copied under every name: mark each
+        fields = [f for f in REASONING_FIELDS if chat[-1].get(f) == final]
+    if not any(f in template for f in fields):
+        raise ValueError(f'continue_final_message: the chat template does not use the field "{field}"')
+    if isinstance(final, (list, tuple)):             # content blocks: continue the last text block
+        for block in reversed(final):
+            if "text" in block:
+                text = block["text"]
+                block["text"] = text + CONTINUE_MARK
+                return text
+        raise ValueError("continue_final_message: the final message has no text block to continue")
+    for f in fields:
+        chat[-1][f] = chat[-1][f] + CONTINUE_MARK
+    return final
+
+
+def _cut_at_mark(rendered: str, final: str) -> str:
+    """The rendered text up to where the continued message ends (trailing spaces the template
+    trimmed from it stay trimmed)."""
+    mark = CONTINUE_MARK.strip()
+    if final.strip() not in rendered or mark not in rendered:
+        raise ValueError("continue_final_message: the chat template dropped part of the final message, so it "
+                         f"cannot be continued; final message: {final.strip()!r}")
+    at = rendered.rindex(mark)
+    if rendered[at:at + len(CONTINUE_MARK)] == CONTINUE_MARK:
+        return rendered[:at]
+    return rendered[:at].rstrip()
+
+
 def render(template: str, messages, *, add_generation_prompt: bool = True, tools=None, documents=None,
-           **kwargs) -> str:
+           continue_final_message=False, **kwargs) -> str:
     """Render one conversation with a template (see solar.chat.apply_chat_template)."""
+    from .tool_schema import tool_schemas
     compiled = compile_template(template)
     chat = clean_messages(messages)
+    tools = tool_schemas(tools)
     if documents is not None and any(not isinstance(d, Mapping) for d in documents):
         raise TypeError("documents must be a list of dicts with 'title' and 'text'")
+    final = _mark_final_message(chat, continue_final_message, template) if continue_final_message else None
     try:
-        return compiled.render(messages=chat, tools=plain(tools), documents=plain(documents),
+        text = compiled.render(messages=chat, tools=plain(tools), documents=plain(documents),
                                add_generation_prompt=bool(add_generation_prompt),
                                **{k: plain(v) for k, v in kwargs.items()})
     except jinja2.exceptions.SecurityError as e:
         raise ChatTemplateError(f"chat template tried an unsafe operation: {e}") from None
     except jinja2.exceptions.TemplateError as e:
         raise ChatTemplateError(f"chat template error: {e}") from None
+    return _cut_at_mark(text, final) if final is not None else text

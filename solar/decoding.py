@@ -3,8 +3,7 @@
 `Sequence` is a small state machine with no loop of its own: a driver asks it for the ids to
 run through the model (`next_input`), runs them (`forward_into_session`), and hands back the
 last row of logits (`step`). `generate` drives one sequence; `generate_batch` drives several
-in lock step, which is exactly where a batched forward (one weight pass for all sequences)
-slots in later without touching this file.
+in lock step through `forward_batch_into_sessions` (one weight pass for all sequences).
 
 Session bookkeeping: `session.tokens` mirrors what the session's KV cache holds, so a new prompt
 that starts with those tokens only forwards the rest. The mirror is re-synchronised from
@@ -22,7 +21,8 @@ import numpy as np
 
 from .sampling import SamplingParams, make_sampler
 
-__all__ = ["Sequence", "GenerationResult", "TokenLogprob", "Timings", "StopText", "forward_into_session"]
+__all__ = ["Sequence", "GenerationResult", "TokenLogprob", "Timings", "StopText", "forward_into_session",
+           "forward_batch_into_sessions"]
 
 _TOKENS_FALLBACK: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
@@ -113,6 +113,16 @@ def _store_tokens(session, tokens: List[int]) -> None:
         _TOKENS_FALLBACK[session] = tokens
 
 
+def _resync(session, tokens: List[int], base: int, ids: List[int]) -> None:
+    """After a forward of ids on top of `base` mirrored tokens: make the mirror name the cache."""
+    n_past = int(session.n_past)
+    if n_past > base + len(ids):               # cannot happen with a sane session: resync to known
+        session.truncate(base)
+        n_past = base
+    del tokens[min(base, n_past):]             # rebuild the tail (the model may have appended it too)
+    tokens.extend(int(t) for t in ids[: max(0, n_past - base)])
+
+
 def forward_into_session(model, session, ids: List[int]) -> np.ndarray:
     """Run ids through the model on top of the session; returns the last row of logits (V,).
 
@@ -123,13 +133,24 @@ def forward_into_session(model, session, ids: List[int]) -> np.ndarray:
     try:
         logits = model.forward(ids, session=session, last_only=True)
     finally:
-        n_past = int(session.n_past)
-        if n_past > base + len(ids):           # cannot happen with a sane session: resync to known
-            session.truncate(base)
-            n_past = base
-        del tokens[min(base, n_past):]         # rebuild the tail (the model may have appended it too)
-        tokens.extend(int(t) for t in ids[: max(0, n_past - base)])
+        _resync(session, tokens, base, ids)
     return np.asarray(logits)[-1]
+
+
+def forward_batch_into_sessions(model, sessions, inputs: List[List[int]]) -> List[np.ndarray]:
+    """forward_into_session for several sessions at once: one `model.forward_batch` pass (every
+    weight read once for all of them) when the model has it, else one forward per session.
+    Returns each sequence's last row of logits (V,); the mirrors stay exact whatever happens."""
+    if not hasattr(model, "forward_batch"):
+        return [forward_into_session(model, s, ids) for s, ids in zip(sessions, inputs)]
+    mirrors = [session_tokens(s) for s in sessions]
+    bases = [len(t) for t in mirrors]
+    try:
+        logits = model.forward_batch(inputs, sessions, last_only=True)
+    finally:
+        for s, tokens, base, ids in zip(sessions, mirrors, bases, inputs):
+            _resync(s, tokens, base, ids)
+    return list(np.asarray(logits))
 
 
 def reuse_prefix(session, prompt: List[int]) -> int:

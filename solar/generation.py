@@ -15,7 +15,8 @@ from typing import Iterator, List, Optional, Sequence as Seq
 import numpy as np
 
 from . import chat as chat_mod
-from .decoding import GenerationResult, Sequence, Timings, TokenLogprob, forward_into_session
+from .decoding import (GenerationResult, Sequence, Timings, TokenLogprob, forward_batch_into_sessions,
+                       forward_into_session)
 from .sampling import SamplingArgumentError, SamplingParams
 
 __all__ = ["generate", "chat", "generate_batch", "apply_chat_template", "GenerationResult", "GenerationStream",
@@ -155,7 +156,7 @@ def generate(model, prompt, *, max_tokens: Optional[int] = 256, temperature: flo
     return GenerationStream(model, seq) if stream else _run(model, seq)
 
 
-def apply_chat_template(model, messages, add_generation_prompt: bool = True, template: Optional[str] = None,
+def apply_chat_template(model, messages, add_generation_prompt: Optional[bool] = None, template: Optional[str] = None,
                         **kwargs) -> str:
     """The model's chat template applied to messages (see solar.chat.apply_chat_template)."""
     return chat_mod.apply_chat_template(messages, add_generation_prompt=add_generation_prompt, template=template,
@@ -163,13 +164,17 @@ def apply_chat_template(model, messages, add_generation_prompt: bool = True, tem
 
 
 def chat(model, messages, *, template: Optional[str] = None, template_kwargs: Optional[dict] = None,
-         stop=None, session=None, stream: bool = False, **kwargs):
+         tools=None, documents=None, continue_final_message=False, stop=None, session=None, stream: bool = False,
+         **kwargs):
     """Reply to a conversation: applies the chat template, generates, and stops at the format's
     end of turn (finish_reason "eos"). Takes generate()'s keywords; template_kwargs go to the
-    template (e.g. {"enable_thinking": True})."""
+    template (e.g. {"enable_thinking": True}); tools (JSON schemas or functions) and documents
+    go to the template as in apply_chat_template. continue_final_message=True continues the
+    last (assistant) message instead of starting a new one: the text is its continuation."""
     config = chat_mod.chat_config_for(model)
-    text = chat_mod.apply_chat_template(messages, add_generation_prompt=True, template=template,
-                                        tokenizer_config=config, **(template_kwargs or {}))
+    text = chat_mod.apply_chat_template(messages, add_generation_prompt=not continue_final_message, template=template,
+                                        tokenizer_config=config, tools=tools, documents=documents,
+                                        continue_final_message=continue_final_message, **(template_kwargs or {}))
     turn_tokens, turn_strings = chat_mod.end_of_turn(config, template)
     tok = _tokenizer(model)
     turn_ids, turn_strings = [], list(turn_strings)
@@ -195,9 +200,9 @@ def generate_batch(model, prompts, *, sessions=None, **kwargs) -> List[Generatio
     """Generate for several prompts with the same options; each gets its own session and sampler
     (the same seed each, so every result equals generate() on that prompt alone).
 
-    The sequences advance in lock step: each round runs every unfinished sequence's next input.
-    Today that is one forward per sequence; a batched forward (one weight pass for all rows)
-    replaces the inner loop below without changing results."""
+    The sequences advance in lock step: each round runs every unfinished sequence's next input
+    (the prompts in the first round, one token each after that) in one batched forward, so each
+    weight matrix is read once per step for all of them (Model.forward_batch)."""
     if kwargs.pop("stream", False):
         raise ValueError("generate_batch does not stream; call generate(stream=True) per prompt")
     if isinstance(prompts, (str, bytes)) or not isinstance(prompts, Seq):
@@ -211,7 +216,8 @@ def generate_batch(model, prompts, *, sessions=None, **kwargs) -> List[Generatio
             for i, p in enumerate(prompts)]
     active = [s for s in seqs if not s.done]
     while active:
-        for seq in active:                      # <- one batched forward over all active sequences
-            seq.step(forward_into_session(model, seq.session, seq.next_input()))
+        rows = forward_batch_into_sessions(model, [s.session for s in active], [s.next_input() for s in active])
+        for seq, row in zip(active, rows):
+            seq.step(row)
         active = [s for s in active if not s.done]
     return [s.result() for s in seqs]

@@ -1,6 +1,7 @@
 """Write a model as GGUF, the way llama.cpp's converter lays it out: `<arch>.*` hyper-parameters,
 `tokenizer.ggml.*` vocabulary, GGUF tensor names, Q/K rows permuted for llama.cpp's interleaved
-RoPE (llama / mistral / exaone), llama3 RoPE scaling as a `rope_freqs.weight` tensor.
+RoPE (llama / mistral; exaone and exaone4 keep HF's order: NEOX RoPE in llama.cpp), llama3 RoPE
+scaling as a `rope_freqs.weight` tensor.
 
     solar.quantize("hf-folder", "model-q8_0.gguf", "q8_0")
     model.save("model.gguf", dtype="q4_k")
@@ -46,15 +47,10 @@ def _llama3_rope_factors(c: dict) -> np.ndarray:
     return np.asarray(out, np.float32)
 
 
-def _sliding_pattern(c: dict) -> int | None:
-    """The period of a layer_types list whose last layer of each period is global, else None."""
-    types = c.get("layer_types")
-    if not types:
-        return None
-    for p in range(1, len(types) + 1):
-        if all((t == "full_attention") == ((i + 1) % p == 0) for i, t in enumerate(types)):
-            return p
-    return None
+def _sliding_layers(c: dict) -> list[bool]:
+    """Whether each layer uses the sliding window (all of them when the config has no layer_types)."""
+    types = c.get("layer_types") or ["sliding_attention"] * c["n_layers"]
+    return [t == "sliding_attention" for t in types]
 
 
 def gguf_metadata(model, dtype: str | None) -> dict:
@@ -86,12 +82,10 @@ def gguf_metadata(model, dtype: str | None) -> dict:
         md[f"{arch}.attention.sliding_window"] = GGUFValue("u32", c["sliding_window"])
     if c.get("sliding_window") and c["arch"] == "exaone4":
         md[f"{arch}.attention.sliding_window"] = GGUFValue("u32", c["sliding_window"])
-        pattern = _sliding_pattern(c)
-        if pattern is None:
-            raise ValueError("this model's sliding/global layer pattern is not periodic: GGUF cannot describe it")
-        md[f"{arch}.attention.sliding_window_pattern"] = GGUFValue("u32", pattern)
+        # one flag per layer (true = sliding), as llama.cpp's converter writes it
+        md[f"{arch}.attention.sliding_window_pattern"] = GGUFValue("array[bool]", _sliding_layers(c))
     if model.tokenizer is not None and hasattr(model.tokenizer, "gguf_metadata"):
-        md.update(model.tokenizer.gguf_metadata())
+        md.update(model.tokenizer.gguf_metadata(arch=arch, n_vocab=c["n_vocab"]))
     return md
 
 
@@ -107,7 +101,7 @@ def gguf_tensors(model, dtype: str | None) -> Iterator[tuple[str, np.ndarray, st
     """(GGUF name, float32 array, GGUF type) of every tensor, in llama.cpp's order."""
     c = model.config
     names = _core.Model.arch_tensor_names(c["arch"], "gguf")
-    permute = not c.get("rope_interleaved") and GGUF_ARCH[c["arch"]] in ("llama", "exaone")
+    permute = not c.get("rope_interleaved") and GGUF_ARCH[c["arch"]] == "llama"   # exaone(4): NEOX rope
     src_types = model.tensor_dtypes()
     rows = sorted(model.tensor_roles(), key=lambda r: (r[2] >= 0, r[2], r[1]))
     rs = c.get("rope_scaling")

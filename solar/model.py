@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -88,6 +89,16 @@ class Session:
         return s
 
 
+def _where_out_of_range(ids, n_vocab: int) -> str:
+    """' (position t)' of the first id outside [0, n_vocab), or '' when that is not the problem."""
+    try:
+        a = np.asarray(ids).reshape(-1)
+        bad = np.flatnonzero((a < 0) | (a >= n_vocab)) if a.dtype.kind in "iu" else []
+    except (TypeError, ValueError):
+        return ""
+    return f" (position {int(bad[0])})" if len(bad) else ""
+
+
 def _readonly(a: np.ndarray) -> np.ndarray:
     a.flags.writeable = False
     return a
@@ -106,6 +117,8 @@ class Model:
         self._weights: dict[str, np.ndarray] | None = None
         self.dus_slices = None          # [(Model, start, end)] when made by solar.dus
         self.files_from = self.path     # folder whose tokenizer files travel with save()
+        self._workspace = None          # scratch of forward_batch, made on first use
+        self._workspace_lock = threading.Lock()
 
     # ---- description -------------------------------------------------------------------
 
@@ -132,6 +145,17 @@ class Model:
     @n_threads.setter
     def n_threads(self, n: int) -> None:
         self._core.n_threads = int(n)
+
+    @property
+    def adaptive_threads(self) -> bool:
+        """True (default): when other programs keep the cores busy and one thread is measured
+        faster than ``n_threads``, the forward pass runs one (results are identical either way).
+        False: always ``n_threads``."""
+        return self._core.adaptive_threads
+
+    @adaptive_threads.setter
+    def adaptive_threads(self, on: bool) -> None:
+        self._core.adaptive_threads = bool(on)
 
     @property
     def weights(self) -> Mapping[str, np.ndarray]:
@@ -191,7 +215,7 @@ class Model:
         from . import generation
         return generation.generate_batch(self, prompts, **kwargs)
 
-    def apply_chat_template(self, messages, add_generation_prompt: bool = True, **kwargs) -> str:
+    def apply_chat_template(self, messages, add_generation_prompt: bool | None = None, **kwargs) -> str:
         from . import generation
         return generation.apply_chat_template(self, messages, add_generation_prompt=add_generation_prompt, **kwargs)
 
@@ -247,6 +271,62 @@ class Model:
         self._core.forward(tok, sess._core, logits, not last_only, hidden)
         sess.tokens.extend(int(t) for t in tok)
         return (logits, hidden) if hidden_states else logits
+
+    def forward_batch(self, ids_list: Sequence, sessions: Sequence[Session], *, last_only: bool = True):
+        """Run several sequences in one pass: ``ids_list[i]`` continues ``sessions[i]``.
+
+        Every weight matrix is read once for all the new tokens together (decode: one token per
+        sequence; a first round: whole prompts of different lengths); attention runs per
+        sequence against its own cache and positions. Returns float32 logits (B, V) of each
+        sequence's last token, or with ``last_only=False`` a list of (T_i, V) arrays. Each
+        result equals :meth:`forward` on that session alone. Errors name the sequence index
+        and leave every session unchanged.
+        """
+        if isinstance(ids_list, (str, bytes, np.ndarray)) or not isinstance(ids_list, Sequence):
+            raise TypeError("ids_list must be a list of token id lists (one per sequence)")
+        if isinstance(sessions, Session) or not isinstance(sessions, Sequence):
+            raise TypeError("sessions must be a list of solar.Session (one per sequence)")
+        if len(sessions) != len(ids_list):
+            raise ValueError(f"got {len(sessions)} sessions for {len(ids_list)} sequences")
+        if not ids_list:
+            raise ValueError("no sequences given")
+        toks = []
+        for i, (ids, sess) in enumerate(zip(ids_list, sessions)):
+            try:
+                tok = self._check_ids(ids)
+            except ValueError as e:
+                raise ValueError(f"sequence {i}: {e}{_where_out_of_range(ids, self.n_vocab)}") from None
+            if not isinstance(sess, Session):
+                raise TypeError(f"sequence {i}: session must be a solar.Session, got {type(sess).__name__}")
+            if sess.model._core is not self._core:
+                raise ValueError(f"sequence {i}: the session belongs to another model")
+            if sess.n_past + tok.shape[0] > sess.n_ctx:
+                raise ValueError(f"sequence {i}: context overflow: {sess.n_past} cached + {tok.shape[0]} new tokens "
+                                 f"> n_ctx {sess.n_ctx}")
+            toks.append(tok)
+        seen: dict[int, int] = {}
+        for i, sess in enumerate(sessions):
+            if id(sess) in seen:
+                raise ValueError(f"sequences {seen[id(sess)]} and {i} are the same session")
+            seen[id(sess)] = i
+        counts = np.array([t.shape[0] for t in toks], np.int64)
+        logits = np.empty((len(toks) if last_only else int(counts.sum()), self.n_vocab), np.float32)
+        ids = np.concatenate(toks)
+        cores = [s._core for s in sessions]
+        if self._workspace_lock.acquire(blocking=False):
+            try:
+                if self._workspace is None:
+                    self._workspace = _core.Workspace(self._core)
+                self._workspace.forward(cores, ids, counts, logits, not last_only)
+            finally:
+                self._workspace_lock.release()
+        else:                               # another thread holds ours: a scratch of its own
+            _core.Workspace(self._core).forward(cores, ids, counts, logits, not last_only)
+        for sess, tok in zip(sessions, toks):
+            sess.tokens.extend(int(t) for t in tok)
+        if last_only:
+            return logits
+        return np.split(logits, np.cumsum(counts)[:-1])
 
 
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer.model", "tokenizer_config.json", "special_tokens_map.json",

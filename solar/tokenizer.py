@@ -66,12 +66,19 @@ class Tokenizer(_core.TokenizerBase):
 
     @classmethod
     def from_arrays(cls, model, pieces, *, scores=None, types=None, merges=None, bos_id=-1, eos_id=-1,
-                    unk_id=-1, add_bos=None, add_eos=None, pre=None, add_space_prefix=None):
+                    unk_id=-1, add_bos=None, add_eos=None, pre=None, add_space_prefix=None, remove_extra_ws=None,
+                    prepend_scheme=None, metaspace_split=None, ignore_merges=None, bpe_add_prefix_space=None,
+                    decode_strip=None):
         """Build from vocabulary arrays as stored in GGUF tokenizer.ggml.* metadata:
         model 'llama' (SentencePiece BPE: pieces, scores, types) or 'gpt2' (byte-level: pieces,
-        merges "a b", types; pre names the pre-tokenizer). Semantics follow llama.cpp."""
+        merges "a b", types; pre names the pre-tokenizer). Semantics follow llama.cpp; the last
+        five options (GGUF solar.tokenizer.*, None = llama.cpp's behaviour) describe what it lacks:
+        prepend_scheme 'none' | 'each' | 'first' | 'always' | 'once' (where the dummy '▁' goes),
+        metaspace_split (HF Metaspace split), ignore_merges, bpe_add_prefix_space, decode_strip
+        (decode drops a leading space)."""
         return cls._from_arrays(model, pieces, scores, types, merges, bos_id, eos_id, unk_id,
-                                add_bos, add_eos, pre, add_space_prefix)
+                                add_bos, add_eos, pre, add_space_prefix, remove_extra_ws, prepend_scheme,
+                                metaspace_split, ignore_merges, bpe_add_prefix_space, decode_strip)
 
     def _read_folder_files(self, folder):
         cfg_path = os.path.join(folder, "tokenizer_config.json")
@@ -117,9 +124,20 @@ def _from_gguf(cls, path):
 Tokenizer.from_gguf = classmethod(_from_gguf)
 
 
-def _apply_chat_template(self, messages, add_generation_prompt=True, **kwargs):
+def _gguf_metadata(self, *, arch=None, n_vocab=None):
+    """GGUF tokenizer.ggml.* metadata (GGUFValue-typed) that llama.cpp and from_gguf read back
+    as this tokenizer; see solar.tokenizer_gguf.gguf_metadata."""
+    from .tokenizer_gguf import gguf_metadata
+    return gguf_metadata(self, arch=arch, n_vocab=n_vocab)
+
+
+Tokenizer.gguf_metadata = _gguf_metadata
+
+
+def _apply_chat_template(self, messages, add_generation_prompt=None, **kwargs):
     """Render `messages` with this tokenizer's chat template (tokenizer_config.json /
-    chat_template.jinja, else a built-in format); works without model weights."""
+    chat_template.jinja, else a built-in format); works without model weights. Takes
+    solar.chat.apply_chat_template's keywords (tools=, documents=, continue_final_message=, ...)."""
     from .chat import apply_chat_template
     return apply_chat_template(messages, add_generation_prompt=add_generation_prompt, tokenizer_config=self, **kwargs)
 

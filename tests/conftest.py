@@ -35,3 +35,14 @@ def tiny_dir(tmp_path_factory):
         return cache[key]
 
     return make
+
+
+@pytest.fixture(scope="session")
+def wide_llama(tmp_path_factory) -> str:
+    """A tiny Llama whose rows tile k-quant super-blocks (256), with an untied LM head: every
+    matrix can be quantized to any type and packed."""
+    import tiny_models
+    hf = tiny_models.build_hf("llama", hidden_size=256, intermediate_size=512, head_dim=64)
+    path = str(tmp_path_factory.mktemp("wide-llama"))
+    tiny_models.save(hf, path, "llama")
+    return path

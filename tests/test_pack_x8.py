@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 import solar
-import tiny_models
 from solar import _core, quant
 
 DTYPES = ["q4_0", "q8_0", "q4_k", "q6_k"]
@@ -107,13 +106,6 @@ def test_pack_rejects_bad_arguments():
 IDS = [1, 17, 42, 5, 99, 3, 150, 7, 8, 210, 64, 33]
 
 
-@pytest.fixture(scope="module")
-def wide_llama(tmp_path_factory):
-    """A tiny Llama with 256-wide rows and an untied LM head (every matrix packable)."""
-    hf = tiny_models.build_hf("llama", hidden_size=256, intermediate_size=512, head_dim=64)
-    path = str(tmp_path_factory.mktemp("wide-llama-x8"))
-    tiny_models.save(hf, path, "llama")
-    return path
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

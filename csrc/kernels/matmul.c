@@ -6,6 +6,8 @@
  * something else, and the partition of the work cannot change any result. */
 #include "kernels/matmul.h"
 
+#include <string.h>
+
 #include "runtime/dtype.h"
 #include "runtime/runtime.h"
 
@@ -74,37 +76,57 @@ static sl_status check_args(const sl_kernel_table *k, int w_dtype, int layout, c
     return SL_OK;
 }
 
+sl_status sl_matmul_job_init(sl_matmul_job *j, const sl_kernel_table *k, int w_dtype, int layout, const void *w,
+                             size_t w_stride, int64_t N, int64_t K, const float *x, int64_t T, float *y, void *scratch)
+{
+    memset(j, 0, sizeof *j);
+    SL_TRY(check_args(k, w_dtype, layout, w, w_stride, N, K, x, T, y, scratch));
+    const sl_dtype_traits *tr = sl_dtype_traits_of(w_dtype);
+    j->gemm = gemm_of(k, w_dtype, layout);
+    j->quant = k->from_float[tr->act_type];
+    j->w = w; j->ws = w_stride; j->N = N; j->K = K; j->x = x; j->T = T; j->y = y;
+    j->xa = x;
+    j->xs = act_row_bytes(tr->act_type, K, T);
+    if (j->xs && scratch) j->xa = scratch;
+    else { j->quant = NULL; j->xs = (size_t)K * sizeof(float); }   /* f32 used in place */
+    j->rc = chunk_rows(N);
+    j->n_chunks = N == 0 || T == 0 ? 0 : (N + j->rc - 1) / j->rc;
+    if (j->n_chunks == 0) j->quant = NULL;
+    return SL_OK;
+}
+
+void sl_matmul_job_quant(const sl_matmul_job *j, int64_t t)
+{
+    j->quant(j->K, j->x + t * j->K, (char *)j->xa + (size_t)t * j->xs);
+}
+
+void sl_matmul_job_gemm(const sl_matmul_job *j, int64_t c)
+{
+    int64_t r0 = c * j->rc, r1 = r0 + j->rc < j->N ? r0 + j->rc : j->N;
+    j->gemm(j->K, j->w, j->ws, j->xa, j->xs, j->T, j->y, j->N, r0, r1);
+}
+
 sl_status sl_matmul_with(const sl_kernel_table *k, int w_dtype, int layout, const void *w, size_t w_stride,
                          int64_t N, int64_t K, const float *x, int64_t T, float *y, int n_threads,
                          void *scratch)
 {
-    SL_TRY(check_args(k, w_dtype, layout, w, w_stride, N, K, x, T, y, scratch));
-    if (N == 0 || T == 0) return SL_OK;
-    const sl_dtype_traits *tr = sl_dtype_traits_of(w_dtype);
-    sl_gemm_fn gemm = gemm_of(k, w_dtype, layout);
-    sl_from_float_fn quant = k->from_float[tr->act_type];
-    const void *xa = x;
-    size_t xs = act_row_bytes(tr->act_type, K, T);
-    if (xs && scratch) xa = scratch;
-    else { quant = NULL; xs = (size_t)K * sizeof(float); }   /* f32 used in place */
-    int64_t rc = chunk_rows(N), n_chunks = (N + rc - 1) / rc;
+    sl_matmul_job j;
+    SL_TRY(sl_matmul_job_init(&j, k, w_dtype, layout, w, w_stride, N, K, x, T, y, scratch));
     int nth = sl_threads_resolve(n_threads);
-    if (nth > n_chunks) nth = (int)n_chunks;
+    if (nth > j.n_chunks) nth = j.n_chunks > 0 ? (int)j.n_chunks : 1;
     if (nth == 1) {
-        for (int64_t t = 0; quant && t < T; t++) quant(K, x + t * K, (char *)scratch + (size_t)t * xs);
-        for (int64_t c = 0; c < n_chunks; c++)
-            gemm(K, w, w_stride, xa, xs, T, y, N, c * rc, c * rc + rc < N ? c * rc + rc : N);
+        for (int64_t t = 0; j.quant && t < T; t++) sl_matmul_job_quant(&j, t);
+        for (int64_t c = 0; c < j.n_chunks; c++) sl_matmul_job_gemm(&j, c);
         return SL_OK;
     }
 #pragma omp parallel num_threads(nth)
     {
-        if (quant) {
+        if (j.quant) {
 #pragma omp for schedule(static)
-            for (int64_t t = 0; t < T; t++) quant(K, x + t * K, (char *)scratch + (size_t)t * xs);
+            for (int64_t t = 0; t < T; t++) sl_matmul_job_quant(&j, t);
         }
 #pragma omp for schedule(dynamic, 1)
-        for (int64_t c = 0; c < n_chunks; c++)
-            gemm(K, w, w_stride, xa, xs, T, y, N, c * rc, c * rc + rc < N ? c * rc + rc : N);
+        for (int64_t c = 0; c < j.n_chunks; c++) sl_matmul_job_gemm(&j, c);
     }
     return SL_OK;
 }

@@ -31,4 +31,26 @@ sl_status sl_matmul_with(const sl_kernel_table *k, int w_dtype, int layout, cons
                          int64_t N, int64_t K, const float *x, int64_t T, float *y, int n_threads,
                          void *scratch);
 
+/* The same matmul as work items for threads that share steps (runtime/steps.h): first
+ * n_quant = (quant ? T : 0) activation rows to convert (each item one row), then n_chunks
+ * independent blocks of weight rows. Items of one kind may run in any order on any thread;
+ * the gemm items read what every quant item wrote. */
+typedef struct sl_matmul_job {
+    sl_gemm_fn gemm;
+    sl_from_float_fn quant;    /* NULL: the gemm reads x in place */
+    const void *w;             /* borrowed */
+    size_t ws;
+    int64_t N, K, T;
+    const float *x;            /* borrowed (T, K) */
+    const void *xa;            /* borrowed: x, or scratch holding the converted rows */
+    size_t xs;                 /* bytes between rows of xa */
+    float *y;                  /* borrowed (T, N) */
+    int64_t rc, n_chunks;      /* weight rows per gemm item, items */
+} sl_matmul_job;
+
+sl_status sl_matmul_job_init(sl_matmul_job *j, const sl_kernel_table *k, int w_dtype, int layout, const void *w,
+                             size_t w_stride, int64_t N, int64_t K, const float *x, int64_t T, float *y, void *scratch);
+void sl_matmul_job_quant(const sl_matmul_job *j, int64_t t);    /* activation row t */
+void sl_matmul_job_gemm(const sl_matmul_job *j, int64_t c);     /* weight-row block c */
+
 #endif /* SL_MATMUL_H */

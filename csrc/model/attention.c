@@ -1,9 +1,10 @@
 /* attention.c — RoPE, per-head QK RMSNorm, KV-cache writes and causal (optionally sliding
- * window) softmax attention for one micro-batch of T tokens. */
+ * window) softmax attention, one row (or one row's head) at a time: the forward pass hands them
+ * out to threads as step items. Each row reads and writes the cache of its own sequence at its
+ * own position (the workspace's row map). */
 #include "model/attention.h"
 
 #include <math.h>
-#include <omp.h>
 
 #include "kernels/kernels.h"
 
@@ -27,55 +28,45 @@ static void rope_interleaved(float *x, int64_t half, const float *c, const float
     }
 }
 
-void sl_attn_prepare(const sl_model *m, int64_t il, float *q, float *k, int64_t T, int64_t pos0)
+void sl_attn_prepare_row(const sl_model *m, int64_t il, float *q, float *k, int64_t pos)
 {
     const sl_hparams *hp = &m->hp;
     int64_t H = hp->n_head, Hkv = hp->n_head_kv, Dh = hp->head_dim, half = Dh / 2;
     const sl_tensor *qn = sl_model_role(m, SL_ROLE_Q_NORM, il), *kn = sl_model_role(m, SL_ROLE_K_NORM, il);
     bool rope = sl_hparams_layer_rope(hp, il);
-    #pragma omp parallel for schedule(static) num_threads(m->n_threads) if (T * H > 64)
-    for (int64_t t = 0; t < T; t++) {
-        float c[SL_MAX_HEAD_DIM / 2], s[SL_MAX_HEAD_DIM / 2];
-        if (rope) rope_angles(m->inv_freq, half, pos0 + t, c, s);
-        for (int64_t h = 0; h < H + Hkv; h++) {
-            float *x = h < H ? q + (t * H + h) * Dh : k + (t * Hkv + (h - H)) * Dh;
-            const sl_tensor *nw = h < H ? qn : kn;
-            if (nw) sl_k->rmsnorm_f32(Dh, x, nw->data, hp->rms_eps, x);
-            if (!rope) continue;
-            if (hp->rope_interleaved) rope_interleaved(x, half, c, s);
-            else sl_k->rope_f32(half, x, c, s);
-        }
+    float c[SL_MAX_HEAD_DIM / 2], s[SL_MAX_HEAD_DIM / 2];
+    if (rope) rope_angles(m->inv_freq, half, pos, c, s);
+    for (int64_t h = 0; h < H + Hkv; h++) {
+        float *x = h < H ? q + h * Dh : k + (h - H) * Dh;
+        const sl_tensor *nw = h < H ? qn : kn;
+        if (nw) sl_k->rmsnorm_f32(Dh, x, nw->data, hp->rms_eps, x);
+        if (!rope) continue;
+        if (hp->rope_interleaved) rope_interleaved(x, half, c, s);
+        else sl_k->rope_f32(half, x, c, s);
     }
 }
 
-void sl_attn_store_kv(sl_session *s, int64_t il, const float *k, const float *v, int64_t T)
+void sl_attn_store_row(const sl_workspace *w, int64_t il, int64_t t)
 {
-    size_t layer = (size_t)il * (size_t)s->n_ctx * (size_t)s->kv_dim;
-    size_t at = layer + (size_t)s->n_past * (size_t)s->kv_dim;
-    memcpy(s->k_cache + at, k, (size_t)T * (size_t)s->kv_dim * sizeof(float));
-    memcpy(s->v_cache + at, v, (size_t)T * (size_t)s->kv_dim * sizeof(float));
+    const sl_session *s = w->row_seq[t];
+    size_t kvd = (size_t)s->kv_dim;
+    size_t at = ((size_t)il * (size_t)s->n_ctx + (size_t)w->row_pos[t]) * kvd;
+    memcpy(s->k_cache + at, w->k + (size_t)t * kvd, kvd * sizeof(float));
+    memcpy(s->v_cache + at, w->v + (size_t)t * kvd, kvd * sizeof(float));
 }
 
-/* out (T, H*Dh) = softmax(q k^T / sqrt(Dh)) v over the cached positions each token may see. */
-void sl_attn_compute(sl_session *s, int64_t il, const float *q, int64_t T, float *out)
+void sl_attn_compute_head(const sl_workspace *w, int64_t il, int64_t t, int64_t h, float *scores)
 {
-    const sl_model *m = s->model;
-    const sl_hparams *hp = &m->hp;
-    int64_t H = hp->n_head, Dh = hp->head_dim, group = H / hp->n_head_kv, kvd = s->kv_dim;
+    const sl_hparams *hp = &w->model->hp;
+    int64_t H = hp->n_head, Dh = hp->head_dim, group = H / hp->n_head_kv;
+    int64_t window = hp->sliding_window > 0 && hp->layer_sliding[il] ? hp->sliding_window : 0;
+    const sl_session *s = w->row_seq[t];
+    int64_t kvd = s->kv_dim;
     const float *kc = s->k_cache + (size_t)il * (size_t)s->n_ctx * (size_t)kvd;
     const float *vc = s->v_cache + (size_t)il * (size_t)s->n_ctx * (size_t)kvd;
-    int64_t window = hp->sliding_window > 0 && hp->layer_sliding[il] ? hp->sliding_window : 0;
-    float scale = 1.0f / sqrtf((float)Dh);
-    #pragma omp parallel for collapse(2) schedule(dynamic, 1) num_threads(m->n_threads) if (T * H > 1)
-    for (int64_t t = 0; t < T; t++) {
-        for (int64_t h = 0; h < H; h++) {
-            float *sc = s->scores + (size_t)omp_get_thread_num() * (size_t)s->n_ctx;
-            int64_t pos = s->n_past + t;
-            int64_t lo = window && pos - window + 1 > 0 ? pos - window + 1 : 0;
-            const float *qh = q + (t * H + h) * Dh;
-            int64_t off = (h / group) * Dh;
-            sl_k->attn_row_f32(Dh, pos - lo + 1, qh, kc + lo * kvd + off, kvd, vc + lo * kvd + off, kvd, scale, sc,
-                               out + (t * H + h) * Dh);
-        }
-    }
+    int64_t pos = w->row_pos[t];
+    int64_t lo = window && pos - window + 1 > 0 ? pos - window + 1 : 0;
+    int64_t off = (h / group) * Dh;
+    sl_k->attn_row_f32(Dh, pos - lo + 1, w->q + (t * H + h) * Dh, kc + lo * kvd + off, kvd, vc + lo * kvd + off, kvd,
+                       1.0f / sqrtf((float)Dh), scores, w->h + (t * H + h) * Dh);
 }

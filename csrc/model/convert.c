@@ -108,6 +108,7 @@ sl_status sl_model_convert(sl_model *m, int dtype)
         const void *old = t->data;
         sl_buffer *b = NULL;
         SL_TRY(convert_tensor(t, to, m->n_threads, &b));
+        if (sl_buffer_is_file(t->owner)) sl_mapping_forget(old, t->nbytes);   /* one touched copy at a time */
         rebind_roles(m, old, b, to);
         for (int64_t j = i + 1; j < m->n_named; j++)     /* a DUS model may hold one layer twice */
             if (m->named[j].data == old) rebind(&m->named[j], b, to);

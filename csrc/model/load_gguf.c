@@ -1,7 +1,8 @@
 /* load_gguf.c — load a GGUF model file (as llama.cpp's tools write it): hyper-parameters from
  * `<arch>.*` metadata, tensors bound by the arch table's GGUF names, data used in place.
- * llama.cpp's converter permutes the Q/K rows of llama/exaone models for its interleaved RoPE;
- * instead of undoing that, the model rotates interleaved pairs (hp.rope_interleaved). */
+ * llama.cpp's converter permutes the Q/K rows of "llama" models (Llama, Mistral) for its
+ * interleaved RoPE; instead of undoing that, the model rotates interleaved pairs
+ * (hp.rope_interleaved). "exaone" / "exaone4" keep HF's row order (NEOX RoPE in llama.cpp). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +36,17 @@ static sl_status read_sliding(const sl_gguf *g, const char *arch, sl_hparams *hp
     if (window > 0 && hp->arch == SL_ARCH_LLAMA) hp->arch = SL_ARCH_MISTRAL;   /* Mistral travels as "llama" */
     if (window <= 0 || !sl_arch_get(hp->arch)->sliding_window) return SL_OK;
     hp->sliding_window = window;
-    SL_TRY(get_arch_int(g, arch, "attention.sliding_window_pattern", &period, false));
+    char key[128];
+    snprintf(key, sizeof key, "%s.attention.sliding_window_pattern", arch);
+    const sl_gguf_value *v = sl_gguf_get_value(g, key);
+    if (v && v->type == SL_GGUF_ARR) {   /* llama.cpp's converter: one bool per layer, true = sliding */
+        bool numeric = v->elem_type != SL_GGUF_STR && v->elem_type != SL_GGUF_ARR;
+        if (!numeric || v->count != (uint64_t)hp->n_layers)
+            return sl_fail(SL_ERR_FORMAT, "%s: '%s' at byte %zu is not one flag per layer", g->map.path, key, v->offset);
+        for (int64_t i = 0; i < hp->n_layers; i++) hp->layer_sliding[i] = sl_gguf_value_i64(v, (uint64_t)i) != 0;
+        return SL_OK;
+    }
+    SL_TRY(get_arch_int(g, arch, "attention.sliding_window_pattern", &period, false));   /* a period: last is global */
     for (int64_t i = 0; i < hp->n_layers; i++) hp->layer_sliding[i] = period > 0 ? (i + 1) % period != 0 : 1;
     return SL_OK;
 }
@@ -73,7 +84,7 @@ static sl_status read_hparams(const sl_gguf *g, sl_hparams *hp)
     hp->post_norm = row->post_norm;
     hp->qk_norm = row->qk_norm;
     hp->nope_global = row->nope_global;
-    hp->rope_interleaved = !row->post_norm;          /* llama / mistral / exaone: NORM rope in llama.cpp */
+    hp->rope_interleaved = strcmp(arch, "llama") == 0;   /* NORM rope in llama.cpp; exaone(4): NEOX */
     hp->bos_token_id = hp->eos_token_id = -1;
     sl_gguf_get_int(g, "tokenizer.ggml.bos_token_id", &hp->bos_token_id);
     sl_gguf_get_int(g, "tokenizer.ggml.eos_token_id", &hp->eos_token_id);

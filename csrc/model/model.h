@@ -46,6 +46,7 @@ typedef struct sl_model {
     sl_tensor *roles;           /* owned (3 + L * SL_LAYER_ROLES): compute tensors; dtype -1 = absent */
     float *inv_freq;            /* owned (Dh/2): RoPE inverse frequencies after scaling */
     int n_threads;
+    bool fixed_threads;         /* false: the forward may run with 1 thread when that is measured faster */
 } sl_model;
 
 /* Role tensor of layer il (il ignored for global roles). NULL when absent. */

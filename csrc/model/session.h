@@ -1,9 +1,9 @@
-/* session.h — a sequence being run: its KV cache, position, and scratch memory. Sessions
- * borrow their model; many sessions can share one model. */
+/* session.h — a sequence being run: its KV cache, position and scratch memory, and the forward
+ * passes over sessions. Sessions borrow their model; many sessions can share one model. */
 #ifndef SL_SESSION_H
 #define SL_SESSION_H
 
-#include "model/model.h"
+#include "model/workspace.h"
 
 typedef struct sl_session {
     const sl_model *model;      /* borrowed: must outlive the session */
@@ -12,30 +12,28 @@ typedef struct sl_session {
     int64_t kv_dim;             /* Hkv*Dh */
     float *k_cache;             /* owned (L, n_ctx, Hkv*Dh) */
     float *v_cache;             /* owned (L, n_ctx, Hkv*Dh) */
-    /* scratch for one micro-batch of up to cap_T tokens, owned */
-    int64_t cap_T;
-    float *x;                   /* (T, D) residual stream */
-    float *h;                   /* (T, max(D, H*Dh)) normed input / attention output */
-    float *q;                   /* (T, H*Dh) */
-    float *k, *v;               /* (T, Hkv*Dh) */
-    float *o;                   /* (T, D) block output */
-    float *g, *u;               /* (T, F) */
-    float *scores;              /* (threads, n_ctx) */
-    void *qscratch;             /* quantized activations, qscratch_bytes */
-    size_t qscratch_bytes;
+    sl_workspace *ws;           /* owned: scratch of this session's own forward calls */
 } sl_session;
 
 sl_status sl_session_init(sl_session **out, const sl_model *m, int64_t n_ctx);
 void sl_session_free(sl_session *s);           /* accepts NULL */
 void sl_session_reset(sl_session *s);
 sl_status sl_session_truncate(sl_session *s, int64_t n_past);
-/* Grow scratch for micro-batches of T tokens. */
-sl_status sl_session_reserve(sl_session *s, int64_t T);
 
 /* Run T tokens through the model at positions n_past.. and advance n_past.
  *   logits: NULL, or (T, V) when logits_all, else (1, V) for the last token
  *   hidden: NULL, or (L+1, T, D) residual stream after the embedding and every layer */
 sl_status sl_model_forward(const sl_model *m, sl_session *s, const int32_t *tokens, int64_t T,
                            float *logits, bool logits_all, float *hidden);
+
+/* Run B sequences together: sequence i's counts[i] >= 1 new tokens (stacked in tokens, sequence
+ * after sequence) at positions seqs[i]->n_past.., every linear layer one matmul over all rows,
+ * attention per sequence against its own cache; each n_past advances by counts[i].
+ *   w: the caller's workspace for m (not used by another call at the same time)
+ *   seqs: B distinct sessions of m;  tokens: (sum counts)
+ *   logits: NULL, or (sum counts, V) when logits_all, else (B, V): the last row of each sequence
+ * On failure every session keeps its n_past and the message names the sequence index. */
+sl_status sl_model_forward_multi(const sl_model *m, sl_workspace *w, sl_session *const *seqs, int64_t B,
+                                 const int32_t *tokens, const int64_t *counts, float *logits, bool logits_all);
 
 #endif /* SL_SESSION_H */

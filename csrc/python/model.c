@@ -331,7 +331,24 @@ static PyMethodDef model_methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
+static PyObject *model_adaptive(PyObject *self, void *closure)
+{
+    (void)closure;
+    return PyBool_FromLong(!((sl_py_model *)self)->model->fixed_threads);
+}
+
+static int model_set_adaptive(PyObject *self, PyObject *v, void *closure)
+{
+    (void)closure;
+    int on = v ? PyObject_IsTrue(v) : -1;
+    if (on < 0) { if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "cannot delete adaptive_threads"); return -1; }
+    ((sl_py_model *)self)->model->fixed_threads = !on;
+    return 0;
+}
+
 static PyGetSetDef model_getset[] = {
+    {"adaptive_threads", model_adaptive, model_set_adaptive,
+     "True: run 1 thread instead of n_threads while that is measured faster (busy machine)", NULL},
     {"hparams", model_hparams, NULL, "normalised hyper-parameters", NULL},
     {"config_json", model_config_json, NULL, "raw config.json text or None", NULL},
     {"path", model_path, NULL, "where the model was loaded from", NULL},

@@ -15,6 +15,7 @@ static const sl_py_add_fn ADDERS[] = {
     sl_py_add_kernels,
     sl_py_add_quant,
     sl_py_add_trainer,
+    sl_py_add_workspace,
 };
 
 sl_py_state *sl_py_state_of_module(PyObject *module) { return (sl_py_state *)PyModule_GetState(module); }

@@ -39,7 +39,7 @@ PyTypeObject *sl_py_add_type(PyObject *module, sl_py_state *st, PyType_Spec *spe
 
 /* Slots in sl_py_state.types. */
 enum { SL_PY_TENSOR_FILE = 0, SL_PY_MODEL = 1, SL_PY_SESSION = 2, SL_PY_TOKENIZER = 3, SL_PY_STREAM = 4,
-       SL_PY_SAMPLER = 5, SL_PY_TRAINER = 6, SL_PY_GGUF = 7 };
+       SL_PY_SAMPLER = 5, SL_PY_TRAINER = 6, SL_PY_GGUF = 7, SL_PY_WORKSPACE = 8 };
 
 /* Registrations, one per Python type file. */
 int sl_py_add_model(PyObject *module, sl_py_state *st);
@@ -51,5 +51,6 @@ int sl_py_add_sampler(PyObject *module, sl_py_state *st);
 int sl_py_add_kernels(PyObject *module, sl_py_state *st);
 int sl_py_add_quant(PyObject *module, sl_py_state *st);
 int sl_py_add_trainer(PyObject *module, sl_py_state *st);
+int sl_py_add_workspace(PyObject *module, sl_py_state *st);
 
 #endif /* SL_PY_COMMON_H */

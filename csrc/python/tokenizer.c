@@ -110,15 +110,18 @@ static int opt_int(PyObject *o, int dflt)
 static PyObject *tok_from_arrays(PyObject *cls, PyObject *args, PyObject *kw)
 {
     static char *kwlist[] = {"model", "pieces", "scores", "types", "merges", "bos_id", "eos_id", "unk_id",
-                             "add_bos", "add_eos", "pre", "add_space_prefix", NULL};
+                             "add_bos", "add_eos", "pre", "add_space_prefix", "remove_extra_ws", "prepend_scheme",
+                             "metaspace_split", "ignore_merges", "bpe_add_prefix_space", "decode_strip", NULL};
     sl_tokenizer_arrays a = {.bos_id = -1, .eos_id = -1, .unk_id = -1};
     PyObject *pieces, *scores = Py_None, *types = Py_None, *merges = Py_None, *abos = NULL, *aeos = NULL, *asp = NULL;
+    PyObject *rws = NULL, *msplit = NULL, *ign = NULL, *bps = NULL, *dstrip = NULL;
     PyObject *pkeep = NULL, *mkeep = NULL, *sarr = NULL, *tarr = NULL, *result = NULL;
     const char **pp = NULL, **mp = NULL;
     size_t *pl = NULL, *ml = NULL;
     Py_ssize_t np = 0, nm = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "sO|OOOiiiOOzO:_from_arrays", kwlist, &a.model, &pieces, &scores, &types,
-                                     &merges, &a.bos_id, &a.eos_id, &a.unk_id, &abos, &aeos, &a.pre, &asp))
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "sO|OOOiiiOOzOOzOOOO:_from_arrays", kwlist, &a.model, &pieces, &scores,
+                                     &types, &merges, &a.bos_id, &a.eos_id, &a.unk_id, &abos, &aeos, &a.pre, &asp, &rws,
+                                     &a.prepend_scheme, &msplit, &ign, &bps, &dstrip))
         return NULL;
     if (text_list(pieces, "pieces", &pkeep, &pp, &pl, &np) < 0) goto fail;
     if (merges != Py_None && text_list(merges, "merges", &mkeep, &mp, &ml, &nm) < 0) goto fail;
@@ -141,7 +144,9 @@ static PyObject *tok_from_arrays(PyObject *cls, PyObject *args, PyObject *kw)
     a.merges = mp;
     a.merge_lens = ml;
     if ((a.add_bos = opt_int(abos, -1)) < -1 || (a.add_eos = opt_int(aeos, -1)) < -1 ||
-        (a.add_space_prefix = opt_int(asp, -1)) < -1)
+        (a.add_space_prefix = opt_int(asp, -1)) < -1 || (a.remove_extra_ws = opt_int(rws, -1)) < -1 ||
+        (a.metaspace_split = opt_int(msplit, -1)) < -1 || (a.ignore_merges = opt_int(ign, -1)) < -1 ||
+        (a.bpe_add_prefix_space = opt_int(bps, -1)) < -1 || (a.decode_strip = opt_int(dstrip, -1)) < -1)
         goto fail;
     sl_tokenizer *t = NULL;
     sl_status st;
@@ -401,6 +406,63 @@ static PyObject *get_algo(PyObject *self, void *c)
     return PyUnicode_FromString(sl_tokenizer_algo(t) == SL_TOK_ALGO_SPM ? "spm" : "byte_bpe");
 }
 
+/* ---- export: what a GGUF writer needs (solar/tokenizer_gguf.py) ---- */
+
+static PyObject *id_list(const int32_t *ids, int n)
+{
+    PyObject *l = PyList_New(n);
+    for (int i = 0; l && i < n; i++) PyList_SET_ITEM(l, i, PyLong_FromLong(ids[i]));   /* small ints: cannot fail */
+    return l;
+}
+
+static PyObject *piece_list(const sl_tokenizer *t, int64_t v)
+{
+    PyObject *l = PyList_New((Py_ssize_t)v);
+    for (int64_t i = 0; l && i < v; i++) {
+        size_t len;
+        const char *p = sl_tokenizer_piece(t, (int32_t)i, &len);
+        PyObject *b = PyBytes_FromStringAndSize(p, (Py_ssize_t)len);
+        if (!b) Py_CLEAR(l);
+        else PyList_SET_ITEM(l, (Py_ssize_t)i, b);
+    }
+    return l;
+}
+
+/* {"pieces": [bytes] (V), "types": int32 (V), "scores": float32 (V), "merges": int32 (n, 4) rank, left,
+ * right, merged; and the options of sl_tokenizer_desc}. */
+static PyObject *tok_export(PyObject *self, PyObject *noargs)
+{
+    sl_tokenizer *t = tok_of(self);
+    if (!t) return NULL;
+    sl_tokenizer_desc d;
+    sl_tokenizer_describe(t, &d);
+    npy_intp v = (npy_intp)d.n_vocab, mdims[2] = {(npy_intp)sl_tokenizer_merge_count(t), 4};
+    PyObject *types = PyArray_SimpleNew(1, &v, NPY_INT32), *scores = PyArray_SimpleNew(1, &v, NPY_FLOAT32);
+    PyObject *merges = PyArray_SimpleNew(2, mdims, NPY_INT32);
+    sl_status st = SL_OK;
+    if (types && scores && merges) {
+        sl_tokenizer_token_table(t, PyArray_DATA((PyArrayObject *)types), PyArray_DATA((PyArrayObject *)scores));
+        st = sl_tokenizer_merge_table(t, PyArray_DATA((PyArrayObject *)merges), (int64_t)mdims[0]);
+    }
+    if (!types || !scores || !merges || st != SL_OK) {
+        Py_XDECREF(types);
+        Py_XDECREF(scores);
+        Py_XDECREF(merges);
+        return st != SL_OK ? sl_py_raise_for(self, st) : NULL;
+    }
+    /* "N" hands over the new references (released by Py_BuildValue on failure too) */
+    return Py_BuildValue("{sNsNsNsNsLsssssNsNsNsNsNsNsNsisNsNsN}", "pieces", piece_list(t, d.n_vocab),
+                         "types", types, "scores", scores, "merges", merges, "n_merges", (long long)d.n_merges,
+                         "pretok", d.pretok, "prepend_scheme", d.prepend_scheme,
+                         "escape_ws", PyBool_FromLong(d.escape_ws), "remove_extra_ws", PyBool_FromLong(d.remove_extra_ws),
+                         "metaspace_split", PyBool_FromLong(d.metaspace_split),
+                         "byte_fallback", PyBool_FromLong(d.byte_fallback), "fuse_unk", PyBool_FromLong(d.fuse_unk),
+                         "ignore_merges", PyBool_FromLong(d.ignore_merges),
+                         "add_prefix_space", PyBool_FromLong(d.add_prefix_space), "decode_strip", d.decode_strip,
+                         "unk_id", id_or_none(d.unk_id), "prefix_ids", id_list(d.prefix_ids, d.n_prefix_ids),
+                         "suffix_ids", id_list(d.suffix_ids, d.n_suffix_ids));
+}
+
 /* ---- streaming ---- */
 
 static PyObject *tok_stream(PyObject *self, PyObject *args, PyObject *kw)
@@ -487,6 +549,7 @@ static PyMethodDef tok_methods[] = {
     {"id_to_piece", tok_id_to_piece, METH_O, "The text of a token id."},
     {"piece_to_id", tok_piece_to_id, METH_O, "The id of a token text, or None."},
     {"is_special", tok_is_special, METH_O, "Whether an id is a special token."},
+    {"_export", tok_export, METH_NOARGS, "Vocabulary tables and options for a GGUF writer."},
     {"stream", (PyCFunction)(void (*)(void))tok_stream, METH_VARARGS | METH_KEYWORDS,
      "stream(*, skip_special=False) -> TokenStream with push(id) -> str and flush() -> str"},
     {NULL, NULL, 0, NULL},

@@ -130,26 +130,46 @@ static sl_status arrays_merges(sl_tokenizer *t, const sl_tokenizer_arrays *a)
     for (int64_t i = 0; i < a->n_merges; i++) {
         const char *s = a->merges[i];
         size_t n = a->merge_lens[i];
-        const char *sp = s ? memchr(s, ' ', n) : NULL;
-        if (!sp || sp == s || sp + 1 == s + n)
+        const char *sp = s && n > 1 ? memchr(s + 1, ' ', n - 1) : NULL;   /* llama.cpp: first space after byte 0 */
+        if (!sp || sp + 1 == s + n)
             return SL_FAIL(SL_ERR_FORMAT, "merge %lld is not 'left right'", (long long)i);
         SL_TRY(sl_tok_merge_batch_add(&mb, s, (size_t)(sp - s), sp + 1, n - (size_t)(sp + 1 - s), (size_t)i));
     }
     return sl_tok_merge_batch_flush(&mb);
 }
 
-static sl_status arrays_build(sl_tokenizer *t, const sl_tokenizer_arrays *a, bool llama)
+static sl_status prefix_by_name(const char *name, sl_tok_prefix *p)
 {
-    SL_TRY(arrays_pieces(t, a));
+    static const char *const names[] = {"none", "each", "first", "always", "once"};   /* sl_tok_prefix order */
+    for (int i = 0; i < 5; i++)
+        if (strcmp(name, names[i]) == 0) { *p = (sl_tok_prefix)i; return SL_OK; }
+    return SL_FAIL(SL_ERR_UNSUPPORTED, "prepend scheme '%s' is not supported", sl_tok_quote(name, strlen(name)).s);
+}
+
+/* llama.cpp's semantics, then the options it has no key for (solar.tokenizer.* in GGUF). */
+static sl_status arrays_options(sl_tokenizer *t, const sl_tokenizer_arrays *a, bool llama)
+{
     if (llama) {
         t->prefix = a->add_space_prefix != 0 ? SL_TOK_PREFIX_EACH : SL_TOK_PREFIX_NONE;
+        if (a->prepend_scheme && a->add_space_prefix != 0) SL_TRY(prefix_by_name(a->prepend_scheme, &t->prefix));
         t->escape_ws = true;
         t->byte_fallback = true;
-        t->decode_strip = a->add_space_prefix != 0;
+        t->decode_strip = a->decode_strip < 0 ? t->prefix != SL_TOK_PREFIX_NONE : a->decode_strip > 0;
+        t->remove_extra_ws = a->remove_extra_ws > 0;
+        t->meta_split = a->metaspace_split > 0;
     } else {
         SL_TRY(arrays_merges(t, a));
         SL_TRY(pretok_by_name(a->pre, &t->pretok));
+        t->ignore_merges = a->ignore_merges < 0 ? t->pretok == SL_PRETOK_LLAMA3 : a->ignore_merges != 0;
+        t->add_prefix_space = a->bpe_add_prefix_space > 0;
     }
+    return SL_OK;
+}
+
+static sl_status arrays_build(sl_tokenizer *t, const sl_tokenizer_arrays *a, bool llama)
+{
+    SL_TRY(arrays_pieces(t, a));
+    SL_TRY(arrays_options(t, a, llama));
     int64_t v = a->n_vocab;
     t->bos_id = a->bos_id >= 0 && a->bos_id < v ? a->bos_id : -1;
     t->eos_id = a->eos_id >= 0 && a->eos_id < v ? a->eos_id : -1;

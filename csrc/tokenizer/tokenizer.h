@@ -63,6 +63,13 @@ typedef struct sl_tokenizer_arrays {
     int32_t bos_id, eos_id, unk_id; /* -1 = none */
     int add_bos, add_eos;           /* 0/1, or -1 for the model's default */
     int add_space_prefix;           /* "llama": 0/1, or -1 for the default (1) */
+    int remove_extra_ws;            /* "llama": 0/1 (strip and squeeze spaces), -1 = 0 */
+    /* Options llama.cpp has no key for (GGUF solar.tokenizer.*); NULL / -1 = llama.cpp's behaviour. */
+    const char *prepend_scheme;     /* "llama": "none" | "each" (llama.cpp) | "first" | "always" | "once" */
+    int metaspace_split;            /* "llama": 0/1, HF Metaspace split (every "▁" starts a word) */
+    int decode_strip;               /* "llama": leading spaces decode removes (0/1); -1 = 1 with a dummy prefix */
+    int ignore_merges;              /* "gpt2": 0/1; -1 = 1 for the llama3 pre-tokenizer, else 0 */
+    int bpe_add_prefix_space;       /* "gpt2": 0/1, a space before each fragment (HF ByteLevel) */
 } sl_tokenizer_arrays;
 
 sl_status sl_tokenizer_init_arrays(const sl_tokenizer_arrays *a, sl_tokenizer **out);
@@ -81,6 +88,34 @@ const char *sl_tokenizer_piece(const sl_tokenizer *t, int32_t id, size_t *len);
 /* The id of a token text (added tokens first, then the model vocabulary); -1 if absent. */
 int32_t sl_tokenizer_find_piece(const sl_tokenizer *t, const char *text, size_t len);
 bool sl_tokenizer_is_special(const sl_tokenizer *t, int32_t id);
+
+/* ---- export (what a GGUF writer needs; tok_export.c) ---- */
+
+/* Every option that changes how the tokenizer encodes or decodes. Strings are static. */
+typedef struct sl_tokenizer_desc {
+    sl_tok_algo algo;
+    int64_t n_vocab;                /* V */
+    int64_t n_merges;               /* explicit merges (HF / GGUF lists); 0 = SPM ranks from scores */
+    const char *pretok;             /* byte-level pre-tokenizer: "none" | "gpt2" | "exaone3" | "llama3" */
+    const char *prepend_scheme;     /* SPM dummy prefix: "none" | "each" | "first" | "always" | "once" */
+    bool escape_ws, remove_extra_ws, metaspace_split, byte_fallback, fuse_unk;
+    bool ignore_merges, add_prefix_space;
+    int decode_strip;               /* leading spaces decode removes (0 or 1) */
+    int32_t bos_id, eos_id, unk_id; /* -1 = none */
+    int n_prefix_ids, n_suffix_ids; /* ids encode(add_special) puts before / after the text */
+    int32_t prefix_ids[4], suffix_ids[4];
+} sl_tokenizer_desc;
+
+void sl_tokenizer_describe(const sl_tokenizer *t, sl_tokenizer_desc *d);
+/* types (V): the GGUF token type of each id (sl_tok_type; added tokens are CONTROL when special,
+ * USER_DEFINED otherwise; UNKNOWN and BYTE pieces keep their type); scores (V): SentencePiece
+ * scores (0 if none). Either pointer may be NULL. */
+void sl_tokenizer_token_table(const sl_tokenizer *t, int32_t *types, float *scores);
+/* Number of rows sl_tokenizer_merge_table writes. */
+int64_t sl_tokenizer_merge_count(const sl_tokenizer *t);
+/* rows (n, 4): rank, left id, right id, merged id of every merge, sorted by (rank, left, right);
+ * n must equal sl_tokenizer_merge_count. */
+sl_status sl_tokenizer_merge_table(const sl_tokenizer *t, int32_t *rows, int64_t n);
 
 /* ---- encoding ---- */
 

@@ -11,7 +11,7 @@ import importlib
 import sys
 from typing import List, Optional
 
-COMMANDS = ["run", "chat", "info", "dus", "train", "eval"]
+COMMANDS = ["run", "chat", "info", "dus", "train", "eval", "convert", "quantize"]
 
 
 def build_parser() -> argparse.ArgumentParser:
