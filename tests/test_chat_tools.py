@@ -148,27 +148,7 @@ def test_undescribable_functions_raise_like_transformers(func, word):
 
 # ---- rendering ----------------------------------------------------------------------------------
 
-def folder(name):
-    path = DATA / name
-    if not path.is_dir():
-        pytest.skip(f"shared data not found: {path}")
-    return path
-
-
-_TOKENIZERS = {}
-
-
-def hf_tokenizer(name):
-    if name not in _TOKENIZERS:
-        _TOKENIZERS[name] = transformers.AutoTokenizer.from_pretrained(str(folder(name)))
-    return _TOKENIZERS[name]
-
-
-def assert_same(ours, theirs):
-    if ours != theirs:
-        i = next((k for k, (a, b) in enumerate(zip(ours, theirs)) if a != b), min(len(ours), len(theirs)))
-        raise AssertionError(f"differ at char {i}: ours {ours[max(0, i - 30):i + 30]!r} vs "
-                             f"transformers {theirs[max(0, i - 30):i + 30]!r} (lengths {len(ours)}, {len(theirs)})")
+from chat_helpers import assert_same, folder, hf_tokenizer  # noqa: E402
 
 
 WEATHER_SCHEMA = {"type": "function", "function": {"name": "get_time", "description": "현재 시각",
