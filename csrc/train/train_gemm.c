@@ -41,6 +41,24 @@ sl_tgemm_kernel_fn sl_tgemm_kernel(void)
     return sl_tgemm_kernel_ref;
 }
 
+sl_tgemm_pack_fn sl_tgemm_pack_bt(void)
+{
+#if SL_HAVE_X86 && defined(__x86_64__)
+    if (sl_runtime_isa() >= SL_ISA_AVX2) return sl_tgemm_pack_bt_avx2;
+#endif
+    return sl_tgemm_pack_bt_ref;
+}
+
+void sl_tgemm_pack_bt_ref(const float *x, int64_t ld, int64_t kc, int64_t nr, float *dst)
+{
+    for (int64_t j = 0; j < nr; j++) {
+        const float *src = x + j * ld;
+        for (int64_t k = 0; k < kc; k++) dst[k * NR + j] = src[k];
+    }
+    for (int64_t j = nr; j < NR; j++)
+        for (int64_t k = 0; k < kc; k++) dst[k * NR + j] = 0.0f;
+}
+
 sl_status sl_tgemm_ws_init(sl_tgemm_ws *ws, int n_threads)
 {
     memset(ws, 0, sizeof *ws);
@@ -71,8 +89,7 @@ static void pack_a(sl_tgemm_mat A, int64_t i0, int64_t mc, int64_t p0, int64_t k
     for (int64_t k = 0; k < kc; k++) {
         const float *src = A.x + (p0 + k) * A.ld + i0;
         float *d = dst + k * MR;
-        for (int64_t ip = 0; ip < full; ip += MR, d += MR * kc)
-            for (int i = 0; i < MR; i++) d[i] = src[ip + i];
+        for (int64_t ip = 0; ip < full; ip += MR, d += MR * kc) memcpy(d, src + ip, MR * sizeof(float));
         if (full < mc)
             for (int i = 0; i < MR; i++) d[i] = full + i < mc ? src[full + i] : 0.0f;
     }
@@ -94,15 +111,9 @@ static void pack_b(sl_tgemm_mat B, int64_t p0, int64_t kc, int64_t j0, int64_t n
         }
         return;
     }
-    for (int64_t jp = 0; jp < nc; jp += NR, dst += NR * kc) {
-        const int64_t nr = min64(NR, nc - jp);
-        for (int64_t j = 0; j < nr; j++) {
-            const float *src = B.x + (j0 + jp + j) * B.ld + p0;
-            for (int64_t k = 0; k < kc; k++) dst[k * NR + j] = src[k];
-        }
-        for (int64_t j = nr; j < NR; j++)
-            for (int64_t k = 0; k < kc; k++) dst[k * NR + j] = 0.0f;
-    }
+    const sl_tgemm_pack_fn pack = sl_tgemm_pack_bt();
+    for (int64_t jp = 0; jp < nc; jp += NR, dst += NR * kc)
+        pack(B.x + (j0 + jp) * B.ld + p0, B.ld, kc, min64(NR, nc - jp), dst);
 }
 
 /* C = beta * C for the K == 0 case (beta == 0 writes zeros without reading). */

@@ -31,6 +31,16 @@ void sl_tgemm_kernel_avx2(int64_t kc, const float *a, int64_t lda, const float *
                           float alpha, float beta, int64_t mr, int64_t nr);
 #endif
 
+/* Packing of one NR-column micro-panel of a transposed B (rows of the stored matrix become
+ * columns of op(B)): dst[k*NR + j] = x[j*ld + k] for j < nr, k < kc; dst[k*NR + j] = 0 for
+ * nr <= j < NR. The AVX2 twin transposes 8x8 blocks. */
+typedef void (*sl_tgemm_pack_fn)(const float *x, int64_t ld, int64_t kc, int64_t nr, float *dst);
+
+void sl_tgemm_pack_bt_ref(const float *x, int64_t ld, int64_t kc, int64_t nr, float *dst);
+#if SL_HAVE_X86 && defined(__x86_64__)
+void sl_tgemm_pack_bt_avx2(const float *x, int64_t ld, int64_t kc, int64_t nr, float *dst);
+#endif
+
 /* Per-thread packing buffers. */
 typedef struct sl_tgemm_ws {
     int n_threads;
@@ -60,7 +70,8 @@ void sl_tgemm(const sl_tgemm_ws *ws, int64_t M, int64_t N, int64_t K, float alph
 void sl_tgemm_serial(const sl_tgemm_ws *ws, int tid, int64_t M, int64_t N, int64_t K, float alpha,
                      sl_tgemm_mat A, sl_tgemm_mat B, float beta, float *C, int64_t ldc);
 
-/* The kernel for the installed ISA level. */
+/* The kernel and the packing of transposed B for the installed ISA level. */
 sl_tgemm_kernel_fn sl_tgemm_kernel(void);
+sl_tgemm_pack_fn sl_tgemm_pack_bt(void);
 
 #endif /* SL_TRAIN_GEMM_H */

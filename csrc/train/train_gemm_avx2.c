@@ -1,6 +1,7 @@
 /* train_gemm_avx2.c — the AVX2/FMA 6x16 micro-kernel of the training GEMM (twin of
  * sl_tgemm_kernel_ref in train_gemm.c): 12 ymm accumulators, two B loads and six A broadcasts
- * per step of k. */
+ * per step of k; and the packing of a transposed B panel by 8x8 transposes (twin of
+ * sl_tgemm_pack_bt_ref). */
 #include <immintrin.h>
 #include <math.h>
 
@@ -76,4 +77,42 @@ void sl_tgemm_kernel_avx2(int64_t kc, const float *a, int64_t lda, const float *
 {
     if (lda) kernel_body(kc, a, lda, 1, b, c, ldc, alpha, beta, mr, nr);
     else kernel_body(kc, a, 1, SL_TGEMM_MR, b, c, ldc, alpha, beta, mr, nr);
+}
+
+/* Transpose the 8x8 block r[0..7] (rows) in registers. */
+static inline void transpose8(__m256 r[8])
+{
+    __m256 t[8], u[8];
+    for (int i = 0; i < 8; i += 2) {
+        t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+        t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+    }
+    for (int i = 0; i < 8; i += 4) {
+        u[i] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+        u[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+        u[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+        u[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+    }
+    for (int i = 0; i < 4; i++) {
+        r[i] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x20);
+        r[i + 4] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x31);
+    }
+}
+
+void sl_tgemm_pack_bt_avx2(const float *x, int64_t ld, int64_t kc, int64_t nr, float *dst)
+{
+    if (nr < SL_TGEMM_NR || kc < 8) {
+        sl_tgemm_pack_bt_ref(x, ld, kc, nr, dst);
+        return;
+    }
+    const int64_t k8 = kc / 8 * 8;
+    for (int64_t k = 0; k < k8; k += 8)
+        for (int64_t j0 = 0; j0 < SL_TGEMM_NR; j0 += 8) {
+            __m256 r[8];
+            for (int i = 0; i < 8; i++) r[i] = _mm256_loadu_ps(x + (j0 + i) * ld + k);
+            transpose8(r);      /* r[q][i] = x[(j0 + i) * ld + k + q] */
+            for (int q = 0; q < 8; q++) _mm256_storeu_ps(dst + (k + q) * SL_TGEMM_NR + j0, r[q]);
+        }
+    for (int64_t j = 0; j < SL_TGEMM_NR; j++)
+        for (int64_t k = k8; k < kc; k++) dst[k * SL_TGEMM_NR + j] = x[j * ld + k];
 }

@@ -65,13 +65,30 @@ def read_corpora(data: str) -> dict[str, list[str]]:
 
 
 def split_holdout(c: dict, frac: float = 0.05) -> tuple[list[str], dict[str, str]]:
-    """Training documents, and held-out English / Korean text (the last `frac` of each)."""
-    nw, nk = int(len(c["wiki"]) * (1 - frac)), int(len(c["ko"]) * (1 - frac))
-    train = list(c["wiki"][:nw])
-    for k, e in zip(c["ko"][:nk], c["en"][:nk]):
-        train += [k, e, f"English: {e}\n한국어: {k}", f"한국어: {k}\nEnglish: {e}"]
+    """Training documents, and held-out English / Korean text that training never sees.
+
+    English: the WikiText-2 articles from the first article heading at or after the last `frac`
+    of paragraphs (an article is never split between the two sides). Korean: the last `frac` of
+    the parallel pairs; neither side of a held-out pair is trained on, nor any training line
+    identical to a held-out one. Each training pair appears as Korean text and as one
+    translation document, English->Korean and Korean->English alternately."""
+    nw = int(len(c["wiki"]) * (1 - frac))
+    while nw < len(c["wiki"]) and not _is_article_title(c["wiki"][nw]):
+        nw += 1
+    nk = int(len(c["ko"]) * (1 - frac))
+    held_lines = set(c["wiki"][nw:]) | set(c["ko"][nk:]) | set(c["en"][nk:])
+    train = [t for t in c["wiki"][:nw] if t not in held_lines]
+    for i, (k, e) in enumerate(zip(c["ko"][:nk], c["en"][:nk])):
+        if k in held_lines or e in held_lines:
+            continue
+        train += [k, f"English: {e}\n한국어: {k}" if i % 2 == 0 else f"한국어: {k}\nEnglish: {e}"]
     held = {"en": "\n".join(c["wiki"][nw:]), "ko": "\n".join(c["ko"][nk:])}
     return train, held
+
+
+def _is_article_title(line: str) -> bool:
+    """A WikiText top-level heading, ' = Title = ' (sections are '= = ... = =')."""
+    return line.startswith("= ") and line.endswith(" =") and not line.startswith("= =")
 
 
 def train_tokenizer(docs: list[str], vocab_size: int, out: str) -> None:
@@ -131,30 +148,59 @@ def init_model(folder: str, vocab: int, a: argparse.Namespace) -> None:
     save_hf_folder(folder, cfg, t, copy_files=[os.path.join(a.tok_dir, n) for n in ("tokenizer.json", "tokenizer_config.json")])
 
 
-def train_phase(model, tokens, steps: int, a: argparse.Namespace, label: str, held) -> tuple:
-    """Train `model` for `steps`; returns (trainer, loss log)."""
+def train_phase(model, tokens, steps: int, a: argparse.Namespace, label: str, held, lr: float, seed: int) -> tuple:
+    """Train `model` for `steps` (linear warmup, cosine to lr/10); returns (trainer, log)."""
     import solar.data
     import solar.train
-    tr = solar.train.Trainer(model, lr=a.lr, weight_decay=0.1, betas=(0.9, 0.95), warmup=min(100, steps // 10),
-                             total_steps=steps, grad_clip=1.0, min_lr=a.lr / 10)
-    sampler = solar.data.BatchSampler(tokens, batch=a.batch, seq=a.seq, seed=a.seed)
-    log, t0 = [], time.time()
+    tr = solar.train.Trainer(model, lr=lr, weight_decay=a.weight_decay, betas=(0.9, 0.95),
+                             warmup=min(a.warmup, steps // 10), total_steps=steps, grad_clip=1.0, min_lr=lr / 10,
+                             n_threads=a.threads)
+    sampler = solar.data.BatchSampler(tokens, batch=a.batch, seq=a.seq, seed=seed)
+    log, train_time = [], 0.0
     for step in range(steps):
+        t0 = time.perf_counter()
         loss = tr.step(sampler.sample())
-        if step % 50 == 0 or step == steps - 1:   # validation on the first held-out batches
-            val = {k: _eval_loss(tr, v, a) for k, v in held.items()}
-            log.append({"step": step, "loss": loss, **{f"val_{k}": x for k, x in val.items()}})
-            tps = (step + 1) * a.batch * a.seq / (time.time() - t0)
-            print(f"[{label}] step {step:5d} loss {loss:.3f} val {val} {tps:,.0f} tok/s", file=sys.stderr, flush=True)
+        train_time += time.perf_counter() - t0
+        if step % a.every == 0 or step == steps - 1:
+            val = {k: _eval_loss(tr, v, a, None) for k, v in held.items()}
+            log.append({"step": step, "loss": loss, "lr": tr.last_lr, **{f"val_{k}": x for k, x in val.items()},
+                        "tok_per_s": (step + 1) * a.batch * a.seq / train_time})
+            print(f"[{label}] step {step:5d}/{steps} loss {loss:.3f} val "
+                  + " ".join(f"{k} {x:.3f}" for k, x in val.items())
+                  + f" lr {tr.last_lr:.2e} {log[-1]['tok_per_s']:,.0f} tok/s", file=sys.stderr, flush=True)
     return tr, log
 
 
-def _eval_loss(tr, held_tokens, a, max_batches: int = 6) -> float:
+def _eval_loss(tr, held_tokens, a, max_batches: int | None = 6) -> float:
+    """Mean loss over the first `max_batches` (all: None) sequential held-out batches."""
     import itertools
     import solar.data
     batches = solar.data.sequential_batches(held_tokens, batch=a.batch, seq=a.seq)
-    losses = [tr.eval_loss(b) for b in itertools.islice(batches, max_batches)]
-    return float(np.mean(losses)) if losses else float("nan")
+    sums = [(tr.eval_loss(b) * b.shape[0], b.shape[0]) for b in itertools.islice(batches, max_batches)]
+    return float(sum(x for x, _ in sums) / sum(n for _, n in sums)) if sums else float("nan")
+
+
+def heldout_metrics(model, text: str, seq: int) -> dict:
+    """Perplexity per token and bits per UTF-8 byte of `text` under `model` (solar's inference
+    engine), scored in consecutive windows of `seq` predicted tokens (the training context), the
+    text's tokens as the trainer's token files hold them (BOS first)."""
+    ids = np.asarray(model.tokenizer.encode(text), np.int64)
+    nll, n = 0.0, 0
+    for w0 in range(0, len(ids) - 1, seq):
+        win = ids[w0: w0 + seq + 1]
+        if len(win) < 2:
+            break
+        logits = np.asarray(model.forward(win[:-1].astype(np.int32)), np.float64)
+        logits -= logits.max(-1, keepdims=True)
+        lp = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+        nll -= float(lp[np.arange(len(win) - 1), win[1:]].sum())
+        n += len(win) - 1
+    mean = nll / n
+    return {"ppl": math.exp(mean), "bits_per_byte": nll / math.log(2) / len(text.encode("utf-8")),
+            "tokens": int(n), "bytes": len(text.encode("utf-8")), "context": seq}
+
+
+PROMPTS = ["The history of", "안녕하세요", "English: The weather is nice today.\n한국어:", "서울은"]
 
 
 def main(argv=None) -> int:
@@ -162,21 +208,27 @@ def main(argv=None) -> int:
     ap.add_argument("--data", default=os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "data"))
     ap.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "solar-mini"))
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--vocab", type=int, default=6144)
+    ap.add_argument("--vocab", type=int, default=8192)
     ap.add_argument("--dim", type=int, default=256)
     ap.add_argument("--ffn", type=int, default=704)
     ap.add_argument("--heads", type=int, default=4)
     ap.add_argument("--kv-heads", type=int, default=2)
     ap.add_argument("--layers", type=int, default=4, help="base model layers; DUS makes 2(n-m)")
     ap.add_argument("--dus-m", type=int, default=1)
-    ap.add_argument("--base-steps", type=int, default=450)
-    ap.add_argument("--dus-steps", type=int, default=250)
+    ap.add_argument("--base-steps", type=int, default=1000)
+    ap.add_argument("--dus-steps", type=int, default=600)
     ap.add_argument("--batch", type=int, default=16)
-    ap.add_argument("--seq", type=int, default=128)
-    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--seq", type=int, default=256)
+    ap.add_argument("--lr", type=float, default=3e-3, help="peak learning rate of the base phase")
+    ap.add_argument("--dus-lr", type=float, default=2e-3, help="peak learning rate of the continued phase")
+    ap.add_argument("--warmup", type=int, default=100, help="warmup steps per phase (at most a tenth of it)")
+    ap.add_argument("--weight-decay", type=float, default=0.1)
+    ap.add_argument("--every", type=int, default=100, help="validate every this many steps")
+    ap.add_argument("--threads", type=int, default=0, help="trainer threads (0: all physical cores)")
     a = ap.parse_args(argv)
     import solar
     import solar.data
+    t_start = time.time()
     work = tempfile.mkdtemp(prefix="solar-mini-")
     a.tok_dir = os.path.join(work, "tok")
     os.makedirs(a.tok_dir)
@@ -192,37 +244,37 @@ def main(argv=None) -> int:
     print(f"{len(tokens):,} training tokens; held-out {', '.join(f'{k} {len(v):,}' for k, v in held.items())}",
           file=sys.stderr)
     init_model(os.path.join(work, "init"), tok.vocab_size, a)
-    tr, base_log = train_phase(solar.load(os.path.join(work, "init")), tokens, a.base_steps, a, "base", held)
+    threads = a.threads or None
+    tr, base_log = train_phase(solar.load(os.path.join(work, "init"), n_threads=threads), tokens, a.base_steps, a,
+                               "base", held, a.lr, a.seed)
     tr.save(os.path.join(work, "base"))
-    base = solar.load(os.path.join(work, "base"))
+    base = solar.load(os.path.join(work, "base"), n_threads=threads)
     scaled = solar.dus.depth_up_scale(base, a.dus_m)
-    tr2, dus_log = train_phase(scaled, tokens, a.dus_steps, a, "dus", held)
+    tr2, dus_log = train_phase(scaled, tokens, a.dus_steps, a, "dus", held, a.dus_lr, a.seed + 1)
     tr2.save(os.path.join(work, "dus"))
-    final = solar.load(os.path.join(work, "dus"), dtype="f16")
+    final = solar.load(os.path.join(work, "dus"), dtype="f16", n_threads=threads)
     final.save(a.out)
-    report = build_report(a, final, held, base_log, dus_log, len(tokens))
+    final = solar.load(a.out, n_threads=threads)
+    report = build_report(a, final, held_text, base_log, dus_log, len(tokens), time.time() - t_start)
     with open(os.path.join(a.out, "BUILD.json"), "w", encoding="utf-8") as f:
         json.dump(report, f, indent=2, ensure_ascii=False)
     with open(os.path.join(a.out, "NOTICE"), "w", encoding="utf-8") as f:
         f.write(NOTICE)
     shutil.rmtree(work, ignore_errors=True)
-    print(json.dumps({k: report[k] for k in ("perplexity", "samples")}, indent=2, ensure_ascii=False))
+    print(json.dumps({k: report[k] for k in ("heldout", "samples", "wall_seconds")}, indent=2, ensure_ascii=False))
     return 0
 
 
-def build_report(a, model, held, base_log, dus_log, n_tokens) -> dict:
+def build_report(a, model, held_text, base_log, dus_log, n_tokens, wall) -> dict:
     import solar
-    ppl = {}
-    for k, toks in held.items():
-        ids = np.asarray(toks[: 64 * a.seq], np.int32)
-        logits = model.forward(ids[:-1])
-        lp = logits - logits.max(-1, keepdims=True)
-        lp -= np.log(np.exp(lp).sum(-1, keepdims=True))
-        ppl[k] = float(np.exp(-lp[np.arange(len(ids) - 1), ids[1:]].mean()))
-    prompts = ["The history of", "안녕하세요", "English: The weather is nice today.\n한국어:", "서울은"]
-    samples = {p: model.generate(p, max_tokens=40, temperature=0, repeat_penalty=1.1).text for p in prompts}
-    return {"seed": a.seed, "recipe": vars(a) | {"tok_dir": None}, "train_tokens": n_tokens,
-            "perplexity": ppl, "samples": samples, "base_log": base_log, "dus_log": dus_log,
+    heldout = {k: heldout_metrics(model, v, a.seq) for k, v in held_text.items()}
+    samples = {p: model.generate(p, max_tokens=40, temperature=0, repeat_penalty=1.1).text for p in PROMPTS}
+    recipe = {k: v for k, v in vars(a).items() if k not in ("tok_dir", "data", "out")}
+    return {"seed": a.seed, "recipe": recipe, "train_tokens": n_tokens,
+            "epochs": round((a.base_steps + a.dus_steps) * a.batch * a.seq / n_tokens, 2),
+            "n_params": int(sum(np.asarray(w).size for w in model.weights.values())),
+            "perplexity": {k: v["ppl"] for k, v in heldout.items()}, "heldout": heldout,
+            "samples": samples, "wall_seconds": round(wall), "base_log": base_log, "dus_log": dus_log,
             "solar_version": solar.__version__}
 
 
