@@ -77,8 +77,10 @@ SL_INLINE __m128i min_sums(const int TT, const qk_row *row, const qk_xtab *xt, i
 {
     __m128i m[SL_QK_TT];
     SL_UNROLL
-    for (int t = 0; t < SL_QK_TT; t++)
-        m[t] = t < TT ? _mm_madd_epi16(row->mins8, _mm_loadu_si128((const __m128i *)xt->bs8[t][b])) : _mm_setzero_si128();
+    for (int t = 0; t < SL_QK_TT; t++) {
+        m[t] = _mm_setzero_si128();
+        if (t < TT) m[t] = _mm_madd_epi16(row->mins8, _mm_loadu_si128((const __m128i *)xt->bs8[t][b]));
+    }
     if (TT == 1) {
         const __m128i v = _mm_add_epi32(m[0], _mm_unpackhi_epi64(m[0], m[0]));
         return _mm_add_epi32(v, _mm_shuffle_epi32(v, 1));
@@ -201,7 +203,8 @@ SL_INLINE void row_q6k(const int TT, int64_t nb, const uint8_t *w, const uint8_t
                 }
             }
         }
-        acc = _mm_fmadd_ps(_mm_cvtepi32_ps(sum_per_token(TT, sumi)), _mm_mul_ps(_mm_set1_ps(d), _mm_loadu_ps(xt->dx[b])), acc);
+        const __m128 dx = _mm_loadu_ps(xt->dx[b]);
+        acc = _mm_fmadd_ps(_mm_cvtepi32_ps(sum_per_token(TT, sumi)), _mm_mul_ps(_mm_set1_ps(d), dx), acc);
     }
     store_tokens(TT, acc, y, ldy, accumulate);
 }

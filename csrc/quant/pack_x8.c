@@ -67,13 +67,15 @@ static size_t chunk_at(const x8_field *f, int r, size_t c) { return f->dst + f->
 static void pack_row_block(const x8_map *m, int r, const uint8_t *blk, uint8_t *grp)
 {
     for (const x8_field *f = m->f; f < m->f + m->n_fields; f++)
-        for (size_t c = 0; c < (size_t)f->len / f->w; c++) memcpy(grp + chunk_at(f, r, c), blk + f->src + f->w * c, f->w);
+        for (size_t c = 0; c < (size_t)f->len / f->w; c++)
+            memcpy(grp + chunk_at(f, r, c), blk + f->src + f->w * c, f->w);
 }
 
 static void unpack_row_block(const x8_map *m, int r, const uint8_t *grp, uint8_t *blk)
 {
     for (const x8_field *f = m->f; f < m->f + m->n_fields; f++)
-        for (size_t c = 0; c < (size_t)f->len / f->w; c++) memcpy(blk + f->src + f->w * c, grp + chunk_at(f, r, c), f->w);
+        for (size_t c = 0; c < (size_t)f->len / f->w; c++)
+            memcpy(blk + f->src + f->w * c, grp + chunk_at(f, r, c), f->w);
 }
 
 void sl_pack_x8(int dtype, const void *src, size_t src_stride, int64_t N, int64_t K, void *dst)
