@@ -299,35 +299,46 @@ def main() -> None:
           f"read bandwidth " + ", ".join(f"{t}T {v:.1f} GB/s" for t, v in bw.items()))
     print(f"# pp{args.pp} / tg{args.tg} tokens/s, median ± sd over {args.reps} rounds (every engine once per round, "
           f"each in a fresh process); ratio = median over rounds of solar / llama.cpp (use_mmap=False)")
-    print("| shape | dtype | threads | engine | pp | tg | tg GB/s (% of bw) | peak RSS MB | ratio pp | ratio tg |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("| shape | dtype | threads | engine | pp | tg | tg GB/s (% of bw) | peak RSS MB | ratio pp | ratio tg "
+          "| vs hf pp / tg |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    hf_rows = {}                                  # (shape, threads) -> {"hf-f32": row, "hf-bf16": row}
     for shape in args.shapes.split(","):
-        for dtype in args.dtypes.split(","):
+        for k, dtype in enumerate(args.dtypes.split(",")):
             path = make_gguf(shape, dtype, args.workdir)
             wbytes = weight_bytes(path)
             paths = {}
             for e in engines:
-                if e == "hf":
+                if e != "hf":
+                    paths[e] = path
+                elif k == 0:                          # transformers does not depend on the GGUF dtype: once
                     for hd in ("f32", "bf16"):
                         paths[f"hf-{hd}"] = hf_folder_for(shape, hd, args.workdir)
-                else:
-                    paths[e] = path
             for t in threads:
                 rows = measure_interleaved(list(paths), paths, t, args)
-                ref = rows.get("llama")
+                hf_rows.setdefault((shape, t), {}).update({e: r for e, r in rows.items() if e.startswith("hf")})
                 for e, r in rows.items():
-                    if r is None:
-                        continue
-                    tg = statistics.median(r["tg"])
-                    gbs = wbytes * tg / 1e9
-                    pct = f" ({100 * gbs / bw[t]:.0f}%)" if t in bw and not e.startswith("hf") else ""
-                    rp = rt = "-"
-                    if ref and e.startswith("solar"):
-                        rp, rt = ratio(r, ref, "pp"), ratio(r, ref, "tg")
-                    dt = dtype if not e.startswith("hf") else e[3:]
-                    print(f"| {shape} | {dt} | {t} | {e} | {fmt(r['pp'])} | {fmt(r['tg'])} | {gbs:.1f}{pct} | "
-                          f"{r['rss_mb']:.0f} | {rp} | {rt} |", flush=True)
+                    if r is not None:
+                        print(table_row(shape, dtype, t, e, r, rows.get("llama"), hf_rows[(shape, t)], wbytes, bw),
+                              flush=True)
 
+
+def table_row(shape, dtype, t, e, r, ref, hf, wbytes, bw) -> str:
+    """One line of the table; ratios only on solar rows (vs llama.cpp, and vs transformers of the same
+    width: f32 against hf f32, every other dtype against hf bf16)."""
+    tg = statistics.median(r["tg"])
+    gbs = wbytes * tg / 1e9
+    pct = f" ({100 * gbs / bw[t]:.0f}%)" if t in bw and not e.startswith("hf") else ""
+    rp = rt = rh = "-"
+    if e.startswith("solar"):
+        if ref:
+            rp, rt = ratio(r, ref, "pp"), ratio(r, ref, "tg")
+        h = hf.get("hf-f32" if dtype == "f32" else "hf-bf16")
+        if h:
+            rh = f"{statistics.median(r['pp']) / statistics.median(h['pp']):.1f}x / {tg / statistics.median(h['tg']):.1f}x"
+    dt = dtype if not e.startswith("hf") else e[3:]
+    return (f"| {shape} | {dt} | {t} | {e} | {fmt(r['pp'])} | {fmt(r['tg'])} | {gbs:.1f}{pct} | "
+            f"{r['rss_mb']:.0f} | {rp} | {rt} | {rh} |")
 
 if __name__ == "__main__":
     main()

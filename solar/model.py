@@ -20,11 +20,11 @@ __all__ = ["Model", "Session", "load"]
 class Session:
     """The KV cache of one sequence. Many sessions can share one model."""
 
-    def __init__(self, model: "Model", n_ctx: int):
+    def __init__(self, model: "Model", n_ctx: int, kv_dtype: str | None = None):
         if not isinstance(n_ctx, (int, np.integer)) or isinstance(n_ctx, bool):
             raise TypeError(f"n_ctx must be an int, got {type(n_ctx).__name__}")
         self.model = model
-        self._core = _core.Session(model._core, int(n_ctx))
+        self._core = _core.Session(model._core, int(n_ctx), _check_kv_dtype(kv_dtype or model.kv_dtype))
         self.tokens: list[int] = []   # the token ids held in the cache, in order
 
     @property
@@ -47,8 +47,14 @@ class Session:
         del self.tokens[int(n):]
 
     @property
+    def kv_dtype(self) -> str:
+        """Element type of the cache: 'f32' or 'f16'."""
+        return self._core.kv_dtype
+
+    @property
     def k_cache(self) -> np.ndarray:
-        """Read-only view (L, n_ctx, Hkv*Dh) of the key cache; rows past n_past are stale."""
+        """Read-only view (L, n_ctx, Hkv*Dh) of the key cache (float32, or float16 for an f16
+        cache); rows past n_past are stale."""
         return _readonly(self._core.k_cache)
 
     @property
@@ -56,7 +62,7 @@ class Session:
         return _readonly(self._core.v_cache)
 
     def __repr__(self) -> str:
-        return f"<solar.Session n_past={self.n_past} n_ctx={self.n_ctx}>"
+        return f"<solar.Session n_past={self.n_past} n_ctx={self.n_ctx} kv_dtype={self.kv_dtype}>"
 
     # ---- prompt caching -------------------------------------------------------------------
 
@@ -72,18 +78,20 @@ class Session:
         """Write the cached tokens and their keys/values (atomic: temp file + rename)."""
         from .session_io import save_session
         n = self.n_past
-        return save_session(path, self._fingerprint(), self.n_ctx, self.tokens[:n],
+        return save_session(path, self._fingerprint(), self.n_ctx, self.kv_dtype, self.tokens[:n],
                             self._core.k_cache[:, :n], self._core.v_cache[:, :n])
 
     @classmethod
-    def load(cls, path: str | os.PathLike, model: "Model", n_ctx: int | None = None) -> "Session":
-        """Restore a saved session for ``model`` (validated: the file must match the model)."""
+    def load(cls, path: str | os.PathLike, model: "Model", n_ctx: int | None = None,
+             kv_dtype: str | None = None) -> "Session":
+        """Restore a saved session for ``model`` (validated: the file must match the model). The
+        cache keeps the type it was saved with unless ``kv_dtype`` asks for another."""
         from .session_io import load_session
         header, k, v = load_session(path)
         if header["model"] != cls._fingerprint_of(model):
             raise _core.FormatError(f"{path}: the session was saved for another model ({header['model']})")
         n = len(header["tokens"])
-        s = cls(model, max(n_ctx or header["n_ctx"], n))
+        s = cls(model, max(n_ctx or header["n_ctx"], n), kv_dtype or header["kv_dtype"])
         s._core._restore(k, v)
         s.tokens = list(header["tokens"])
         return s
@@ -97,6 +105,16 @@ def _where_out_of_range(ids, n_vocab: int) -> str:
     except (TypeError, ValueError):
         return ""
     return f" (position {int(bad[0])})" if len(bad) else ""
+
+
+KV_DTYPES = ("f32", "f16")
+
+
+def _check_kv_dtype(kv_dtype) -> str:
+    name = str(kv_dtype).lower()
+    if name not in KV_DTYPES:
+        raise ValueError(f"kv_dtype must be one of {', '.join(KV_DTYPES)}, got {kv_dtype!r}")
+    return name
 
 
 def _readonly(a: np.ndarray) -> np.ndarray:
@@ -119,6 +137,7 @@ class Model:
         self.files_from = self.path     # folder whose tokenizer files travel with save()
         self._workspace = None          # scratch of forward_batch, made on first use
         self._workspace_lock = threading.Lock()
+        self._kv_dtype = "f32"
 
     # ---- description -------------------------------------------------------------------
 
@@ -221,9 +240,20 @@ class Model:
 
     # ---- running -----------------------------------------------------------------------
 
-    def new_session(self, n_ctx: int | None = None) -> Session:
-        """A fresh KV cache for ``n_ctx`` tokens (default: the model's training context)."""
-        return Session(self, n_ctx if n_ctx is not None else self.config["n_ctx_train"])
+    @property
+    def kv_dtype(self) -> str:
+        """Element type of the KV cache of new sessions: 'f32' (default, exact) or 'f16' (half
+        the memory, and half the cache traffic of long-context attention)."""
+        return self._kv_dtype
+
+    @kv_dtype.setter
+    def kv_dtype(self, value: str) -> None:
+        self._kv_dtype = _check_kv_dtype(value)
+
+    def new_session(self, n_ctx: int | None = None, kv_dtype: str | None = None) -> Session:
+        """A fresh KV cache for ``n_ctx`` tokens (default: the model's training context), of
+        ``kv_dtype`` (default: ``model.kv_dtype``)."""
+        return Session(self, n_ctx if n_ctx is not None else self.config["n_ctx_train"], kv_dtype)
 
     def _check_ids(self, ids) -> np.ndarray:
         if isinstance(ids, (str, bytes)):
@@ -378,7 +408,7 @@ WEIGHT_DTYPES = ("f32", "f16", "bf16", "q8_0", "q4_0", "q4_k", "q5_k", "q6_k")
 
 
 def load(path: str | os.PathLike | None = None, *, n_threads: int | None = None, dtype: str | None = None,
-         mmap: bool = True, repack: bool = True) -> Model:
+         mmap: bool = True, repack: bool = True, kv_dtype: str = "f32") -> Model:
     """Load a model: an HF folder (config.json + safetensors) or a GGUF file. No path: the
     bundled default model.
 
@@ -391,6 +421,8 @@ def load(path: str | os.PathLike | None = None, *, n_threads: int | None = None,
     compute copy with 8 rows interleaved, in huge pages: decode streams it 1.4-1.7x faster
     (benchmarks/bench_decode.py). Their ``weights`` views stay zero-copy views of the file; for
     a model converted at load, the packed copy is the only one and its views are unpacked copies.
+    ``kv_dtype`` is the KV cache type of the model's sessions: 'f32' (exact) or 'f16' (half the
+    memory; keys and values rounded to IEEE half, like llama.cpp's default cache).
     """
     if path is None:
         path = default_model_path()
@@ -405,6 +437,7 @@ def load(path: str | os.PathLike | None = None, *, n_threads: int | None = None,
         dtype = str(dtype).lower()
         if dtype not in WEIGHT_DTYPES:
             raise ValueError(f"dtype must be one of {', '.join(WEIGHT_DTYPES)}, got {dtype!r}")
+    kv_dtype = _check_kv_dtype(kv_dtype)
     if os.path.isdir(path):
         core = _core.Model.load_hf(path, n_threads or 0)
         tokenizer = _load_tokenizer(path)
@@ -415,4 +448,6 @@ def load(path: str | os.PathLike | None = None, *, n_threads: int | None = None,
         core.convert(dtype)
     if repack:
         core.pack()
-    return Model(core, tokenizer=tokenizer)
+    model = Model(core, tokenizer=tokenizer)
+    model.kv_dtype = kv_dtype
+    return model

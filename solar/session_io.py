@@ -1,5 +1,6 @@
 """Session files (prompt caching): a magic line, a JSON header (model fingerprint, n_ctx,
-tokens, cache shape), then the float32 keys and values of the cached positions. Written to a
+tokens, cache shape and type), then the keys and values of the cached positions (float32, or
+float16 for an f16 cache; files without a type are float32). Written to a
 temporary name and renamed; every field is checked on load."""
 from __future__ import annotations
 
@@ -15,16 +16,21 @@ MAGIC = b"SOLAR-SESSION-1\n"
 MAX_HEADER = 1 << 26
 
 
-def save_session(path, fingerprint: dict, n_ctx: int, tokens: list, k: np.ndarray, v: np.ndarray) -> str:
+NP_TYPES = {"f32": np.float32, "f16": np.float16}
+
+
+def save_session(path, fingerprint: dict, n_ctx: int, kv_dtype: str, tokens: list, k: np.ndarray,
+                 v: np.ndarray) -> str:
     path = os.fspath(path)
     header = json.dumps({"model": fingerprint, "n_ctx": int(n_ctx), "tokens": [int(t) for t in tokens],
-                         "shape": list(k.shape)}).encode()
+                         "shape": list(k.shape), "kv_dtype": kv_dtype}).encode()
+    np_type = NP_TYPES[kv_dtype]
     fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), prefix=".session.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(MAGIC + len(header).to_bytes(8, "little") + header)
-            f.write(np.ascontiguousarray(k, np.float32).tobytes())
-            f.write(np.ascontiguousarray(v, np.float32).tobytes())
+            f.write(np.ascontiguousarray(k, np_type).tobytes())
+            f.write(np.ascontiguousarray(v, np_type).tobytes())
         mask = os.umask(0)
         os.umask(mask)
         os.chmod(tmp, 0o666 & ~mask)
@@ -53,7 +59,8 @@ def load_session(path):
         header = json.loads(raw[start:start + n])
         shape = [int(x) for x in header["shape"]]
         tokens = header["tokens"]
-        ok = (isinstance(header["model"], dict) and len(shape) == 3 and all(x >= 0 for x in shape)
+        header.setdefault("kv_dtype", "f32")
+        ok = (header["kv_dtype"] in NP_TYPES and isinstance(header["model"], dict) and len(shape) == 3 and all(x >= 0 for x in shape)
               and isinstance(tokens, list) and len(tokens) == shape[1] and int(header["n_ctx"]) >= shape[1]
               and all(isinstance(t, int) for t in tokens))
     except (ValueError, KeyError, TypeError) as e:
@@ -61,9 +68,11 @@ def load_session(path):
     if not ok:
         raise _bad(path, "inconsistent header")
     count = shape[0] * shape[1] * shape[2]
+    np_type = NP_TYPES[header["kv_dtype"]]
+    size = np.dtype(np_type).itemsize
     data = raw[start + n:]
-    if len(data) != 8 * count:
-        raise _bad(path, f"expected {8 * count} bytes of cache after offset {start + n}, found {len(data)}")
-    k = np.frombuffer(data, np.float32, count).reshape(shape)
-    v = np.frombuffer(data, np.float32, count, offset=4 * count).reshape(shape)
+    if len(data) != 2 * size * count:
+        raise _bad(path, f"expected {2 * size * count} bytes of cache after offset {start + n}, found {len(data)}")
+    k = np.frombuffer(data, np_type, count).reshape(shape)
+    v = np.frombuffer(data, np_type, count, offset=size * count).reshape(shape)
     return header, k, v

@@ -296,3 +296,17 @@ def test_attn_row_matches_numpy(isa, Dh, L):
     want_out, want_p = np_attn_row(q, k, v, 1 / np.sqrt(Dh))
     assert_close(p, want_p, want_p + 1e-7, 1e-5)
     assert_close(out, want_out, np.abs(want_p) @ np.abs(v.astype(np.float64)), 1e-5)
+
+
+@pytest.mark.parametrize("isa", ["generic"] + SIMD)
+@pytest.mark.parametrize("Dh,L", [(1, 1), (7, 3), (64, 17), (80, 100), (128, 257)])
+def test_attn_row_f16_cache_matches_numpy(isa, Dh, L):
+    """An f16 KV cache: the kernel widens each key/value element exactly, so the oracle is the f32
+    computation on the half-precision values."""
+    rng = np.random.default_rng(Dh * L + 1)
+    q = rng.standard_normal(Dh, dtype=np.float32)
+    k, v = (rng.standard_normal((L, Dh), dtype=np.float32).astype(np.float16) for _ in range(2))
+    out, p = _core._attn_row(isa, q, k, v, 1 / np.sqrt(Dh))
+    want_out, want_p = np_attn_row(q, k.astype(np.float32), v.astype(np.float32), 1 / np.sqrt(Dh))
+    assert_close(p, want_p, want_p + 1e-7, 1e-5)
+    assert_close(out, want_out, np.abs(want_p) @ np.abs(v.astype(np.float64)), 1e-5)

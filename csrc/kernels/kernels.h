@@ -55,6 +55,9 @@ typedef struct sl_kernel_table {
      *   scores: (L) scratch, holds p on return; out (Dh), must not alias q, k, v. */
     void (*attn_row_f32)(int64_t Dh, int64_t L, const float *q, const float *k, int64_t k_stride,
                          const float *v, int64_t v_stride, float scale, float *scores, float *out);
+    /* The same over an f16 KV cache (IEEE half keys and values, converted on load). */
+    void (*attn_row_f16)(int64_t Dh, int64_t L, const float *q, const uint16_t *k, int64_t k_stride,
+                         const uint16_t *v, int64_t v_stride, float scale, float *scores, float *out);
 } sl_kernel_table;
 
 /* The installed table (never NULL after sl_runtime_init). */

@@ -27,6 +27,12 @@ static void attn_row_f32_avx512(int64_t Dh, int64_t L, const float *q, const flo
     ops_attn_row(Dh, L, q, k, k_stride, v, v_stride, scale, scores, out);
 }
 
+static void attn_row_f16_avx512(int64_t Dh, int64_t L, const float *q, const uint16_t *k, int64_t k_stride,
+                              const uint16_t *v, int64_t v_stride, float scale, float *scores, float *out)
+{
+    ops_attn_row_f16(Dh, L, q, k, k_stride, v, v_stride, scale, scores, out);
+}
+
 SL_KERNELS_FILLER void sl_kernels_fill_avx512(sl_kernel_table *t)
 {
     sl_kernels_fill_gemm_f32_avx512(t);
@@ -39,4 +45,5 @@ SL_KERNELS_FILLER void sl_kernels_fill_avx512(sl_kernel_table *t)
     t->silu_mul_f32 = silu_mul_f32_avx512;
     t->rope_f32 = rope_f32_avx512;
     t->attn_row_f32 = attn_row_f32_avx512;
+    t->attn_row_f16 = attn_row_f16_avx512;
 }

@@ -149,4 +149,44 @@ SV_INLINE void ops_attn_row(int64_t Dh, int64_t L, const float *q, const float *
     for (int64_t j = 0; j < L; j++) ops_axpy(Dh, scores[j], v + j * v_stride, out);
 }
 
+/* dot(a, b) with b in f16; the same lane split and tree as ops_dot. */
+SV_INLINE float ops_dot_f16(int64_t n, const float *a, const uint16_t *b)
+{
+    sv_f32 s0 = sv_zero(), s1 = sv_zero(), s2 = sv_zero(), s3 = sv_zero();
+    int64_t i = 0;
+    for (; i + 4 * SV_LANES <= n; i += 4 * SV_LANES) {
+        s0 = sv_fma(sv_load(a + i), sv_load_f16(b + i), s0);
+        s1 = sv_fma(sv_load(a + i + SV_LANES), sv_load_f16(b + i + SV_LANES), s1);
+        s2 = sv_fma(sv_load(a + i + 2 * SV_LANES), sv_load_f16(b + i + 2 * SV_LANES), s2);
+        s3 = sv_fma(sv_load(a + i + 3 * SV_LANES), sv_load_f16(b + i + 3 * SV_LANES), s3);
+    }
+    for (; i + SV_LANES <= n; i += SV_LANES) s0 = sv_fma(sv_load(a + i), sv_load_f16(b + i), s0);
+    if (i < n) {
+        int m = (int)(n - i);
+        s1 = sv_fma(sv_load_part(a + i, m), sv_load_f16_part(b + i, m), s1);
+    }
+    return sv_reduce(sv_add(sv_add(s0, s1), sv_add(s2, s3)));
+}
+
+/* y += a * x with x in f16. */
+SV_INLINE void ops_axpy_f16(int64_t n, float a, const uint16_t *x, float *y)
+{
+    sv_f32 va = sv_set1(a);
+    int64_t i = 0;
+    for (; i + SV_LANES <= n; i += SV_LANES) sv_store(y + i, sv_fma(va, sv_load_f16(x + i), sv_load(y + i)));
+    if (i < n) {
+        int m = (int)(n - i);
+        sv_store_part(y + i, m, sv_fma(va, sv_load_f16_part(x + i, m), sv_load_part(y + i, m)));
+    }
+}
+
+SV_INLINE void ops_attn_row_f16(int64_t Dh, int64_t L, const float *q, const uint16_t *k, int64_t k_stride,
+                                const uint16_t *v, int64_t v_stride, float scale, float *scores, float *out)
+{
+    for (int64_t j = 0; j < L; j++) scores[j] = scale * ops_dot_f16(Dh, q, k + j * k_stride);
+    ops_softmax(L, scores);
+    for (int64_t d = 0; d < Dh; d++) out[d] = 0.0f;
+    for (int64_t j = 0; j < L; j++) ops_axpy_f16(Dh, scores[j], v + j * v_stride, out);
+}
+
 #endif /* SL_OPS_IMPL_H */

@@ -3,6 +3,7 @@
  * and the generic table filler. */
 #include <math.h>
 
+#include "kernels/fp16.h"
 #include "kernels/kernels.h"
 
 void sl_kernels_fill_gemm_ref(sl_kernel_table *t);
@@ -69,6 +70,21 @@ static void attn_row_f32_ref(int64_t Dh, int64_t L, const float *q, const float 
     for (int64_t j = 0; j < L; j++) axpy_f32_ref(Dh, scores[j], v + j * v_stride, out);
 }
 
+/* The f16-cache row: every key and value element widened to f32, then the f32 oracle's steps. */
+static void attn_row_f16_ref(int64_t Dh, int64_t L, const float *q, const uint16_t *k, int64_t k_stride,
+                             const uint16_t *v, int64_t v_stride, float scale, float *scores, float *out)
+{
+    for (int64_t j = 0; j < L; j++) {
+        double acc = 0.0;
+        for (int64_t d = 0; d < Dh; d++) acc += (double)q[d] * sl_f16_to_f32(k[j * k_stride + d]);
+        scores[j] = scale * (float)acc;
+    }
+    softmax_f32_ref(L, scores);
+    for (int64_t d = 0; d < Dh; d++) out[d] = 0.0f;
+    for (int64_t j = 0; j < L; j++)
+        for (int64_t d = 0; d < Dh; d++) out[d] += scores[j] * sl_f16_to_f32(v[j * v_stride + d]);
+}
+
 void sl_kernels_fill_generic(sl_kernel_table *t)
 {
     sl_kernels_fill_gemm_ref(t);
@@ -80,4 +96,5 @@ void sl_kernels_fill_generic(sl_kernel_table *t)
     t->silu_mul_f32 = silu_mul_f32_ref;
     t->rope_f32 = rope_f32_ref;
     t->attn_row_f32 = attn_row_f32_ref;
+    t->attn_row_f16 = attn_row_f16_ref;
 }

@@ -50,9 +50,15 @@ void sl_attn_store_row(const sl_workspace *w, int64_t il, int64_t t)
 {
     const sl_session *s = w->row_seq[t];
     size_t kvd = (size_t)s->kv_dim;
-    size_t at = ((size_t)il * (size_t)s->n_ctx + (size_t)w->row_pos[t]) * kvd;
-    memcpy(s->k_cache + at, w->k + (size_t)t * kvd, kvd * sizeof(float));
-    memcpy(s->v_cache + at, w->v + (size_t)t * kvd, kvd * sizeof(float));
+    size_t at = (((size_t)il * (size_t)s->n_ctx + (size_t)w->row_pos[t]) * kvd) * s->kv_esize;
+    const float *k = w->k + (size_t)t * kvd, *v = w->v + (size_t)t * kvd;
+    if (s->kv_dtype == SL_DTYPE_F16) {
+        sl_k->from_float[SL_DTYPE_F16]((int64_t)kvd, k, (char *)s->k_cache + at);
+        sl_k->from_float[SL_DTYPE_F16]((int64_t)kvd, v, (char *)s->v_cache + at);
+    } else {
+        memcpy((char *)s->k_cache + at, k, kvd * sizeof(float));
+        memcpy((char *)s->v_cache + at, v, kvd * sizeof(float));
+    }
 }
 
 void sl_attn_compute_head(const sl_workspace *w, int64_t il, int64_t t, int64_t h, float *scores)
@@ -62,11 +68,16 @@ void sl_attn_compute_head(const sl_workspace *w, int64_t il, int64_t t, int64_t 
     int64_t window = hp->sliding_window > 0 && hp->layer_sliding[il] ? hp->sliding_window : 0;
     const sl_session *s = w->row_seq[t];
     int64_t kvd = s->kv_dim;
-    const float *kc = s->k_cache + (size_t)il * (size_t)s->n_ctx * (size_t)kvd;
-    const float *vc = s->v_cache + (size_t)il * (size_t)s->n_ctx * (size_t)kvd;
     int64_t pos = w->row_pos[t];
     int64_t lo = window && pos - window + 1 > 0 ? pos - window + 1 : 0;
-    int64_t off = (h / group) * Dh;
-    sl_k->attn_row_f32(Dh, pos - lo + 1, w->q + (t * H + h) * Dh, kc + lo * kvd + off, kvd, vc + lo * kvd + off, kvd,
-                       1.0f / sqrtf((float)Dh), scores, w->h + (t * H + h) * Dh);
+    /* element offset of (layer il, position lo, this head's KV head) in either cache */
+    size_t at = ((size_t)il * (size_t)s->n_ctx + (size_t)lo) * (size_t)kvd + (size_t)((h / group) * Dh);
+    const float *q = w->q + (t * H + h) * Dh;
+    float *out = w->h + (t * H + h) * Dh, scale = 1.0f / sqrtf((float)Dh);
+    if (s->kv_dtype == SL_DTYPE_F16)
+        sl_k->attn_row_f16(Dh, pos - lo + 1, q, (const uint16_t *)s->k_cache + at, kvd,
+                           (const uint16_t *)s->v_cache + at, kvd, scale, scores, out);
+    else
+        sl_k->attn_row_f32(Dh, pos - lo + 1, q, (const float *)s->k_cache + at, kvd,
+                           (const float *)s->v_cache + at, kvd, scale, scores, out);
 }

@@ -10,12 +10,16 @@ typedef struct sl_session {
     int64_t n_ctx;              /* capacity in tokens */
     int64_t n_past;             /* tokens in the cache */
     int64_t kv_dim;             /* Hkv*Dh */
-    float *k_cache;             /* owned (L, n_ctx, Hkv*Dh) */
-    float *v_cache;             /* owned (L, n_ctx, Hkv*Dh) */
+    sl_dtype kv_dtype;          /* SL_DTYPE_F32 or SL_DTYPE_F16: the element type of both caches */
+    size_t kv_esize;            /* bytes per cache element (4 or 2) */
+    void *k_cache;              /* owned (L, n_ctx, Hkv*Dh) of kv_dtype */
+    void *v_cache;              /* owned (L, n_ctx, Hkv*Dh) of kv_dtype */
     sl_workspace *ws;           /* owned: scratch of this session's own forward calls */
 } sl_session;
 
-sl_status sl_session_init(sl_session **out, const sl_model *m, int64_t n_ctx);
+/* kv_dtype: SL_DTYPE_F32 (exact) or SL_DTYPE_F16 (half the memory; keys and values rounded to
+ * IEEE half when stored, as llama.cpp's default cache does). */
+sl_status sl_session_init(sl_session **out, const sl_model *m, int64_t n_ctx, sl_dtype kv_dtype);
 void sl_session_free(sl_session *s);           /* accepts NULL */
 void sl_session_reset(sl_session *s);
 sl_status sl_session_truncate(sl_session *s, int64_t n_past);

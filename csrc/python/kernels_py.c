@@ -296,7 +296,8 @@ fail:
     return res;
 }
 
-/* _attn_row(isa, q (Dh,), k (L, Dh), v (L, Dh), scale) -> (out (Dh,), p (L,)) */
+/* _attn_row(isa, q (Dh,), k (L, Dh), v (L, Dh), scale) -> (out (Dh,), p (L,)); k and v both
+ * float16 run the f16-cache kernel, anything else is taken as float32. */
 static PyObject *py_attn_row(PyObject *m, PyObject *args)
 {
     const char *isa;
@@ -304,9 +305,12 @@ static PyObject *py_attn_row(PyObject *m, PyObject *args)
     double scale;
     const sl_kernel_table *tab;
     if (!PyArg_ParseTuple(args, "sOOOd", &isa, &qo, &ko, &vo, &scale) || parse_isa(isa, &tab) < 0) return NULL;
+    int half = PyArray_Check(ko) && PyArray_Check(vo) && PyArray_TYPE((PyArrayObject *)ko) == NPY_FLOAT16 &&
+               PyArray_TYPE((PyArrayObject *)vo) == NPY_FLOAT16;
+    int kv_type = half ? NPY_FLOAT16 : NPY_FLOAT32;
     PyArrayObject *q = vec_arg(qo, 0), *out = NULL, *p = NULL;
-    PyArrayObject *k = q ? (PyArrayObject *)PyArray_FROM_OTF(ko, NPY_FLOAT32, NPY_ARRAY_IN_ARRAY) : NULL;
-    PyArrayObject *v = k ? (PyArrayObject *)PyArray_FROM_OTF(vo, NPY_FLOAT32, NPY_ARRAY_IN_ARRAY) : NULL;
+    PyArrayObject *k = q ? (PyArrayObject *)PyArray_FROM_OTF(ko, kv_type, NPY_ARRAY_IN_ARRAY) : NULL;
+    PyArrayObject *v = k ? (PyArrayObject *)PyArray_FROM_OTF(vo, kv_type, NPY_ARRAY_IN_ARRAY) : NULL;
     if (!v) goto fail;
     int64_t Dh = PyArray_DIM(q, 0);
     if (PyArray_NDIM(k) != 2 || PyArray_NDIM(v) != 2 || PyArray_DIM(k, 1) != Dh || PyArray_DIM(v, 1) != Dh ||
@@ -318,8 +322,12 @@ static PyObject *py_attn_row(PyObject *m, PyObject *args)
     if (!(out = (PyArrayObject *)PyArray_ZEROS(1, &dq, NPY_FLOAT32, 0))) goto fail;
     if (!(p = (PyArrayObject *)PyArray_ZEROS(1, &L, NPY_FLOAT32, 0))) goto fail;
     Py_BEGIN_ALLOW_THREADS
-    tab->attn_row_f32(Dh, L, PyArray_DATA(q), PyArray_DATA(k), Dh, PyArray_DATA(v), Dh, (float)scale,
-                      PyArray_DATA(p), PyArray_DATA(out));
+    if (half)
+        tab->attn_row_f16(Dh, L, PyArray_DATA(q), PyArray_DATA(k), Dh, PyArray_DATA(v), Dh, (float)scale,
+                          PyArray_DATA(p), PyArray_DATA(out));
+    else
+        tab->attn_row_f32(Dh, L, PyArray_DATA(q), PyArray_DATA(k), Dh, PyArray_DATA(v), Dh, (float)scale,
+                          PyArray_DATA(p), PyArray_DATA(out));
     Py_END_ALLOW_THREADS
     res = Py_BuildValue("OO", out, p);
 fail:

@@ -24,13 +24,18 @@ static int session_traverse(PyObject *self, visitproc visit, void *arg)
 
 static PyObject *session_new(PyTypeObject *type, PyObject *args, PyObject *kw)
 {
-    static char *kwlist[] = {"model", "n_ctx", NULL};
+    static char *kwlist[] = {"model", "n_ctx", "kv_dtype", NULL};
     PyObject *model;
     long long n_ctx;
+    const char *kv_name = "f32";
     sl_py_state *st = sl_py_state_of_type(type);
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "O!L", kwlist, st->types[SL_PY_MODEL], &model, &n_ctx)) return NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O!L|s", kwlist, st->types[SL_PY_MODEL], &model, &n_ctx, &kv_name))
+        return NULL;
+    int kv_dtype = sl_dtype_from_name(kv_name);
+    if (kv_dtype != SL_DTYPE_F32 && kv_dtype != SL_DTYPE_F16)
+        return PyErr_Format(PyExc_ValueError, "kv_dtype must be 'f32' or 'f16', got '%s'", kv_name);
     sl_session *sess = NULL;
-    sl_status status = sl_session_init(&sess, ((sl_py_model *)model)->model, n_ctx);
+    sl_status status = sl_session_init(&sess, ((sl_py_model *)model)->model, n_ctx, (sl_dtype)kv_dtype);
     if (status != SL_OK) return sl_py_raise(st, status);
     sl_py_session *o = (sl_py_session *)type->tp_alloc(type, 0);
     if (!o) { sl_session_free(sess); return NULL; }
@@ -68,13 +73,20 @@ static PyObject *session_truncate(PyObject *self, PyObject *arg)
 static PyObject *session_n_past(PyObject *self, void *c) { return PyLong_FromLongLong(((sl_py_session *)self)->session->n_past); }
 static PyObject *session_n_ctx(PyObject *self, void *c) { return PyLong_FromLongLong(((sl_py_session *)self)->session->n_ctx); }
 static PyObject *session_model(PyObject *self, void *c) { return Py_NewRef(((sl_py_session *)self)->model); }
+static PyObject *session_kv_dtype(PyObject *self, void *c)
+{
+    return PyUnicode_FromString(sl_dtype_name(((sl_py_session *)self)->session->kv_dtype));
+}
 
-/* Read-only view of the K or V cache: (L, n_ctx, Hkv*Dh); positions >= n_past are stale. */
-static PyObject *cache_view(PyObject *self, float *data)
+static int cache_npy_type(const sl_session *s) { return s->kv_dtype == SL_DTYPE_F16 ? NPY_FLOAT16 : NPY_FLOAT32; }
+
+/* View of the K or V cache: (L, n_ctx, Hkv*Dh) float32 or float16; positions >= n_past are stale. */
+static PyObject *cache_view(PyObject *self, void *data)
 {
     const sl_session *s = ((sl_py_session *)self)->session;
     npy_intp dims[3] = {(npy_intp)s->model->hp.n_layers, (npy_intp)s->n_ctx, (npy_intp)s->kv_dim};
-    PyObject *arr = PyArray_New(&PyArray_Type, 3, dims, NPY_FLOAT32, NULL, data, 0, NPY_ARRAY_C_CONTIGUOUS | NPY_ARRAY_ALIGNED, NULL);
+    PyObject *arr = PyArray_New(&PyArray_Type, 3, dims, cache_npy_type(s), NULL, data, 0,
+                                NPY_ARRAY_C_CONTIGUOUS | NPY_ARRAY_ALIGNED, NULL);
     if (!arr) return NULL;
     if (PyArray_SetBaseObject((PyArrayObject *)arr, Py_NewRef(self)) < 0) { Py_DECREF(arr); return NULL; }
     return arr;
@@ -135,7 +147,7 @@ PyObject *sl_py_model_forward(PyObject *self, PyObject *args, PyObject *kw)
     Py_RETURN_NONE;
 }
 
-/* _restore(k, v): copy (L, n, Hkv*Dh) float32 arrays into the cache and set n_past = n. */
+/* _restore(k, v): copy (L, n, Hkv*Dh) arrays into the cache (cast to its type) and set n_past = n. */
 static PyObject *session_restore(PyObject *self, PyObject *args)
 {
     PyObject *ko, *vo;
@@ -143,8 +155,10 @@ static PyObject *session_restore(PyObject *self, PyObject *args)
     sl_py_session *ps = (sl_py_session *)self;
     if (check_idle(ps) < 0) return NULL;
     sl_session *s = ps->session;
-    PyArrayObject *k = (PyArrayObject *)PyArray_FROMANY(ko, NPY_FLOAT32, 3, 3, NPY_ARRAY_C_CONTIGUOUS | NPY_ARRAY_ALIGNED);
-    PyArrayObject *v = k ? (PyArrayObject *)PyArray_FROMANY(vo, NPY_FLOAT32, 3, 3, NPY_ARRAY_C_CONTIGUOUS | NPY_ARRAY_ALIGNED) : NULL;
+    int npt = cache_npy_type(s);
+    int flags = NPY_ARRAY_C_CONTIGUOUS | NPY_ARRAY_ALIGNED | NPY_ARRAY_FORCECAST;
+    PyArrayObject *k = (PyArrayObject *)PyArray_FROMANY(ko, npt, 3, 3, flags);
+    PyArrayObject *v = k ? (PyArrayObject *)PyArray_FROMANY(vo, npt, 3, 3, flags) : NULL;
     if (!k || !v) { Py_XDECREF(k); Py_XDECREF(v); return NULL; }
     npy_intp n = PyArray_DIM(k, 1);
     int ok = PyArray_DIM(k, 0) == s->model->hp.n_layers && PyArray_DIM(k, 2) == s->kv_dim && n <= s->n_ctx &&
@@ -152,14 +166,14 @@ static PyObject *session_restore(PyObject *self, PyObject *args)
              PyArray_DIM(v, 2) == s->kv_dim;
     if (!ok) {
         Py_DECREF(k); Py_DECREF(v);
-        return PyErr_Format(PyExc_ValueError, "cache arrays must be (%lld, n <= %lld, %lld) float32",
+        return PyErr_Format(PyExc_ValueError, "cache arrays must be (%lld, n <= %lld, %lld)",
                             (long long)s->model->hp.n_layers, (long long)s->n_ctx, (long long)s->kv_dim);
     }
-    size_t row = (size_t)n * (size_t)s->kv_dim;
+    size_t row = (size_t)n * (size_t)s->kv_dim * s->kv_esize;          /* bytes of one layer's n rows */
+    size_t layer = (size_t)s->n_ctx * (size_t)s->kv_dim * s->kv_esize;
     for (int64_t l = 0; l < s->model->hp.n_layers; l++) {
-        size_t at = (size_t)l * (size_t)s->n_ctx * (size_t)s->kv_dim;
-        memcpy(s->k_cache + at, (const float *)PyArray_DATA(k) + (size_t)l * row, row * sizeof(float));
-        memcpy(s->v_cache + at, (const float *)PyArray_DATA(v) + (size_t)l * row, row * sizeof(float));
+        memcpy((char *)s->k_cache + (size_t)l * layer, (const char *)PyArray_DATA(k) + (size_t)l * row, row);
+        memcpy((char *)s->v_cache + (size_t)l * layer, (const char *)PyArray_DATA(v) + (size_t)l * row, row);
     }
     s->n_past = n;
     Py_DECREF(k); Py_DECREF(v);
@@ -177,8 +191,9 @@ static PyGetSetDef session_getset[] = {
     {"n_past", session_n_past, NULL, "tokens in the cache", NULL},
     {"n_ctx", session_n_ctx, NULL, "capacity in tokens", NULL},
     {"model", session_model, NULL, "the core model this session runs", NULL},
-    {"k_cache", session_k, NULL, "read-only view (L, n_ctx, Hkv*Dh) of the key cache", NULL},
-    {"v_cache", session_v, NULL, "read-only view (L, n_ctx, Hkv*Dh) of the value cache", NULL},
+    {"kv_dtype", session_kv_dtype, NULL, "element type of the KV cache: 'f32' or 'f16'", NULL},
+    {"k_cache", session_k, NULL, "view (L, n_ctx, Hkv*Dh) of the key cache, float32 or float16", NULL},
+    {"v_cache", session_v, NULL, "view (L, n_ctx, Hkv*Dh) of the value cache, float32 or float16", NULL},
     {NULL, NULL, NULL, NULL, NULL},
 };
 
@@ -188,7 +203,7 @@ static PyType_Slot session_slots[] = {
     {Py_tp_traverse, session_traverse},
     {Py_tp_methods, session_methods},
     {Py_tp_getset, session_getset},
-    {Py_tp_doc, "Session(model, n_ctx): the KV cache of one sequence."},
+    {Py_tp_doc, "Session(model, n_ctx, kv_dtype='f32'): the KV cache of one sequence."},
     {0, NULL},
 };
 

@@ -50,6 +50,8 @@ def add_model_arguments(p: argparse.ArgumentParser, *, positional: bool = False)
                        help="model folder (HF safetensors) or .gguf file; default: the bundled model")
     p.add_argument("-t", "--threads", type=int, default=None, help="threads (default: physical cores)")
     p.add_argument("--dtype", default=None, help="convert weights at load, e.g. q8_0, f16")
+    p.add_argument("--kv-dtype", default=None, choices=("f32", "f16"),
+                   help="KV cache type (default f32; f16 halves its memory)")
 
 
 def load_model(args: argparse.Namespace):
@@ -67,6 +69,8 @@ def load_model(args: argparse.Namespace):
         kwargs["n_threads"] = args.threads
     if args.dtype is not None:
         kwargs["dtype"] = args.dtype
+    if getattr(args, "kv_dtype", None) is not None:
+        kwargs["kv_dtype"] = args.kv_dtype
     if path is None:
         try:
             return load(**kwargs)
