@@ -8,6 +8,7 @@
 static const sl_py_add_fn ADDERS[] = {
     sl_py_add_model,
     sl_py_add_tokenizer,
+    sl_py_add_tok_stream,
     sl_py_add_surgery,
     sl_py_add_pretok,
     sl_py_add_gguf,

@@ -44,6 +44,7 @@ enum { SL_PY_TENSOR_FILE = 0, SL_PY_MODEL = 1, SL_PY_SESSION = 2, SL_PY_TOKENIZE
 /* Registrations, one per Python type file. */
 int sl_py_add_model(PyObject *module, sl_py_state *st);
 int sl_py_add_tokenizer(PyObject *module, sl_py_state *st);
+int sl_py_add_tok_stream(PyObject *module, sl_py_state *st);
 int sl_py_add_surgery(PyObject *module, sl_py_state *st);
 int sl_py_add_pretok(PyObject *module, sl_py_state *st);
 int sl_py_add_gguf(PyObject *module, sl_py_state *st);
