@@ -20,11 +20,6 @@
  * ahead (1 to 4 measured alike on a busy machine). */
 #define SL_X8_PREFETCH 2
 
-SL_INLINE void x8_prefetch(const uint8_t *p, size_t n)
-{
-    for (size_t o = 0; o < n; o += 64) _mm_prefetch((const char *)p + o, _MM_HINT_T0);
-}
-
 SL_INLINE __m256i x8_bcast4(const void *p)
 {
     int32_t v;
@@ -132,7 +127,7 @@ SL_INLINE void x8_tile_q4k(const int TT, int64_t nbc, const uint8_t *wg, const u
     for (int t = 0; t < TT; t++) acc[t] = _mm256_setzero_ps();
     for (int64_t b = 0; b < nbc; b++) {
         const uint8_t *blk = wg + (size_t)b * SL_X8_Q4K_BYTES;
-        x8_prefetch(blk + SL_X8_PREFETCH * SL_X8_Q4K_BYTES, SL_X8_Q4K_BYTES);
+        sl_prefetch_bytes(blk + SL_X8_PREFETCH * SL_X8_Q4K_BYTES, SL_X8_Q4K_BYTES);
         __m256i sc[8], mn[4], isum[SL_QK_TT];
         x8_scales_q4k(blk + 32, sc, mn);
         SL_UNROLL
@@ -230,7 +225,7 @@ SL_INLINE void x8_tile_q6k(const int TT, int64_t nbc, const uint8_t *wg, const u
     for (int t = 0; t < TT; t++) acc[t] = _mm256_setzero_ps();
     for (int64_t b = 0; b < nbc; b++) {
         const uint8_t *blk = wg + (size_t)b * SL_X8_Q6K_BYTES;
-        x8_prefetch(blk + SL_X8_PREFETCH * SL_X8_Q6K_BYTES, SL_X8_Q6K_BYTES);
+        sl_prefetch_bytes(blk + SL_X8_PREFETCH * SL_X8_Q6K_BYTES, SL_X8_Q6K_BYTES);
         __m256i sv[16], isum[SL_QK_TT];
         x8_scales_q6k(TT, blk + 16, x, xs, b, sv, isum);
         x8_dot_q6k(TT, blk, sv, x, xs, b, isum);
