@@ -1,6 +1,7 @@
 /* session.c — solar._core.Session (KV cache of one sequence) and Model.forward, which runs
  * tokens through a session writing straight into caller-provided NumPy arrays. */
 #include "python/py_model.h"
+#include "runtime/dtype.h"
 
 PyObject *sl_py_tensor_view(PyObject *owner, const sl_tensor *t);
 
