@@ -9,7 +9,8 @@ N tokens decoded one at a time from an empty context. Each run is a fresh subpro
 RSS is its own); `--reps` rounds each run every engine once, side by side, so a noisy neighbour
 slows them alike. The table shows median ± sd and the median over rounds of solar / llama.cpp's
 best setting (use_mmap=False, its fastest). Engines: solar (default: X8-repacked compute copy),
-solar-rows (repack=False: the file's layout, from the mapping), solar-copy (mmap=False), llama,
+solar-rows (repack=False: the file's layout, from the mapping), solar-copy (mmap=False), solar-kv16
+(kv_dtype="f16", the KV cache type llama.cpp uses by default), llama,
 llama-mmap (llama.cpp's default), hf (transformers f32 and bf16). Decode bandwidth = bytes
 of weights read per token x tok/s, against the machine's read bandwidth measured by solar's
 STREAM-style kernel in the same run.
@@ -116,16 +117,24 @@ def _timed(fn) -> float:
     return time.perf_counter() - t
 
 
-def worker_solar(path, threads, pp, tg, reps, mmap=True, repack=True):
+def worker_solar(path, threads, pp, tg, reps, depth=0, mmap=True, repack=True, kv_dtype="f32"):
     import solar
-    m = solar.load(path, n_threads=threads, mmap=mmap, repack=repack)
-    ids = np.random.default_rng(1).integers(3, m.n_vocab, pp).astype(np.int32)
+    m = solar.load(path, n_threads=threads, mmap=mmap, repack=repack, kv_dtype=kv_dtype)
+    rng = np.random.default_rng(1)
+    ids = rng.integers(3, m.n_vocab, pp).astype(np.int32)
+    prefix = rng.integers(3, m.n_vocab, depth).astype(np.int32)
     out = {"pp": [], "tg": []}
     m.forward(ids[:8])                                   # warm-up: page in, spin up threads
+
+    def session(n):
+        s = m.new_session(depth + n + 8)
+        if depth:
+            m.forward(prefix, session=s, last_only=True)
+        return s
     for _ in range(reps):
-        s = m.new_session(pp + tg + 8)
+        s = session(pp)
         out["pp"].append(pp / _timed(lambda: m.forward(ids, session=s, last_only=True)))
-        s = m.new_session(tg + 8)
+        s = session(tg)
 
         def decode():
             tok = 5
@@ -135,17 +144,24 @@ def worker_solar(path, threads, pp, tg, reps, mmap=True, repack=True):
     return out
 
 
-def worker_llama(path, threads, pp, tg, reps, mmap=False):
+def worker_llama(path, threads, pp, tg, reps, depth=0, mmap=False):
     from llama_cpp import Llama
-    llm = Llama(model_path=path, n_ctx=pp + tg + 16, n_batch=pp, n_ubatch=pp, n_threads=threads,
+    llm = Llama(model_path=path, n_ctx=depth + pp + tg + 16, n_batch=pp, n_ubatch=pp, n_threads=threads,
                 n_threads_batch=threads, use_mmap=mmap, verbose=False)
-    ids = np.random.default_rng(1).integers(3, llm.n_vocab(), pp).tolist()
+    rng = np.random.default_rng(1)
+    ids = rng.integers(3, llm.n_vocab(), pp).tolist()
+    prefix = rng.integers(3, llm.n_vocab(), depth).tolist()
     out = {"pp": [], "tg": []}
     llm.eval(ids[:8])
+
+    def reset():
+        llm.reset()
+        if depth:
+            llm.eval(prefix)
     for _ in range(reps):
-        llm.reset()
+        reset()
         out["pp"].append(pp / _timed(lambda: llm.eval(ids)))
-        llm.reset()
+        reset()
 
         def decode():
             for i in range(tg):
@@ -189,11 +205,13 @@ def peak_rss_mb() -> float:
 
 def run_worker(args) -> None:
     engine, path, threads = args.worker, args.path, args.worker_threads
-    fns = {"solar": lambda: worker_solar(path, threads, args.pp, args.tg, args.reps),
-           "solar-copy": lambda: worker_solar(path, threads, args.pp, args.tg, args.reps, mmap=False),
-           "solar-rows": lambda: worker_solar(path, threads, args.pp, args.tg, args.reps, repack=False),
-           "llama": lambda: worker_llama(path, threads, args.pp, args.tg, args.reps, mmap=False),
-           "llama-mmap": lambda: worker_llama(path, threads, args.pp, args.tg, args.reps, mmap=True),
+    d = args.depth
+    fns = {"solar": lambda: worker_solar(path, threads, args.pp, args.tg, args.reps, d),
+           "solar-kv16": lambda: worker_solar(path, threads, args.pp, args.tg, args.reps, d, kv_dtype="f16"),
+           "solar-copy": lambda: worker_solar(path, threads, args.pp, args.tg, args.reps, d, mmap=False),
+           "solar-rows": lambda: worker_solar(path, threads, args.pp, args.tg, args.reps, d, repack=False),
+           "llama": lambda: worker_llama(path, threads, args.pp, args.tg, args.reps, d, mmap=False),
+           "llama-mmap": lambda: worker_llama(path, threads, args.pp, args.tg, args.reps, d, mmap=True),
            "hf-f32": lambda: worker_hf(path, threads, args.pp, args.tg, args.reps, "f32"),
            "hf-bf16": lambda: worker_hf(path, threads, args.pp, args.tg, args.reps, "bf16")}
     out = fns[engine]()
@@ -204,7 +222,7 @@ def run_worker(args) -> None:
 def measure(engine, path, threads, args) -> dict | None:
     """One run of one engine in a fresh process."""
     cmd = [sys.executable, __file__, "--worker", engine, "--path", path, "--worker-threads", str(threads),
-           "--pp", str(args.pp), "--tg", str(args.tg), "--reps", "1"]
+           "--pp", str(args.pp), "--tg", str(args.tg), "--reps", "1", "--depth", str(args.depth)]
     env = dict(os.environ, OMP_NUM_THREADS=str(threads))
     r = subprocess.run(cmd, capture_output=True, text=True, env=env)
     for line in r.stdout.splitlines():
@@ -282,6 +300,8 @@ def main() -> None:
     ap.add_argument("--engines", default="solar,llama,llama-mmap,hf")
     ap.add_argument("--pp", type=int, default=512)
     ap.add_argument("--tg", type=int, default=128)
+    ap.add_argument("--depth", type=int, default=0,
+                    help="tokens already in the KV cache before pp and tg are timed (llama-bench -d)")
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--workdir", default=os.path.expanduser("~/.cache/solar-bench"))
     ap.add_argument("--worker", help=argparse.SUPPRESS)
@@ -297,7 +317,8 @@ def main() -> None:
     bw = {t: solar._core._bench_bandwidth(1024, t) for t in threads} if hasattr(solar._core, "_bench_bandwidth") else {}
     print(f"# machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, solar ISA {solar._core.isa()}; "
           f"read bandwidth " + ", ".join(f"{t}T {v:.1f} GB/s" for t, v in bw.items()))
-    print(f"# pp{args.pp} / tg{args.tg} tokens/s, median ± sd over {args.reps} rounds (every engine once per round, "
+    at = f" at depth {args.depth} (tokens cached first; transformers rows ignore it)" if args.depth else ""
+    print(f"# pp{args.pp} / tg{args.tg}{at} tokens/s, median ± sd over {args.reps} rounds (every engine once per round, "
           f"each in a fresh process); ratio = median over rounds of solar / llama.cpp (use_mmap=False)")
     print("| shape | dtype | threads | engine | pp | tg | tg GB/s (% of bw) | peak RSS MB | ratio pp | ratio tg "
           "| vs hf pp / tg |")

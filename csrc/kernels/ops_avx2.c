@@ -24,13 +24,13 @@ static void rope_f32_avx2(int64_t half, float *x, const float *cs, const float *
 static void attn_row_f32_avx2(int64_t Dh, int64_t L, const float *q, const float *k, int64_t k_stride,
                               const float *v, int64_t v_stride, float scale, float *scores, float *out)
 {
-    ops_attn_row(Dh, L, q, k, k_stride, v, v_stride, scale, scores, out);
+    ops_attn_row_kv(Dh, L, q, k, k_stride, v, v_stride, scale, scores, out, 0);
 }
 
 static void attn_row_f16_avx2(int64_t Dh, int64_t L, const float *q, const uint16_t *k, int64_t k_stride,
                               const uint16_t *v, int64_t v_stride, float scale, float *scores, float *out)
 {
-    ops_attn_row_f16(Dh, L, q, k, k_stride, v, v_stride, scale, scores, out);
+    ops_attn_row_kv(Dh, L, q, k, k_stride, v, v_stride, scale, scores, out, 1);
 }
 
 SL_KERNELS_FILLER void sl_kernels_fill_avx2(sl_kernel_table *t)

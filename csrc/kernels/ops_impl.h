@@ -8,34 +8,51 @@
 #include <math.h>
 #include <stdint.h>
 
-SV_INLINE float ops_dot(int64_t n, const float *a, const float *b)
+/* Vector i.. (or its first m elements) of a row stored as f32 (half = 0) or IEEE half (half = 1):
+ * the f16 KV cache goes through the same kernels as f32, widened exactly on load. */
+SV_INLINE sv_f32 ops_load_row(const void *p, int64_t i, int half)
+{
+    return half ? sv_load_f16((const uint16_t *)p + i) : sv_load((const float *)p + i);
+}
+
+SV_INLINE sv_f32 ops_load_row_part(const void *p, int64_t i, int m, int half)
+{
+    return half ? sv_load_f16_part((const uint16_t *)p + i, m) : sv_load_part((const float *)p + i, m);
+}
+
+SV_INLINE float ops_dot_row(int64_t n, const float *a, const void *b, int half)
 {
     sv_f32 s0 = sv_zero(), s1 = sv_zero(), s2 = sv_zero(), s3 = sv_zero();
     int64_t i = 0;
     for (; i + 4 * SV_LANES <= n; i += 4 * SV_LANES) {
-        s0 = sv_fma(sv_load(a + i), sv_load(b + i), s0);
-        s1 = sv_fma(sv_load(a + i + SV_LANES), sv_load(b + i + SV_LANES), s1);
-        s2 = sv_fma(sv_load(a + i + 2 * SV_LANES), sv_load(b + i + 2 * SV_LANES), s2);
-        s3 = sv_fma(sv_load(a + i + 3 * SV_LANES), sv_load(b + i + 3 * SV_LANES), s3);
+        s0 = sv_fma(sv_load(a + i), ops_load_row(b, i, half), s0);
+        s1 = sv_fma(sv_load(a + i + SV_LANES), ops_load_row(b, i + SV_LANES, half), s1);
+        s2 = sv_fma(sv_load(a + i + 2 * SV_LANES), ops_load_row(b, i + 2 * SV_LANES, half), s2);
+        s3 = sv_fma(sv_load(a + i + 3 * SV_LANES), ops_load_row(b, i + 3 * SV_LANES, half), s3);
     }
-    for (; i + SV_LANES <= n; i += SV_LANES) s0 = sv_fma(sv_load(a + i), sv_load(b + i), s0);
+    for (; i + SV_LANES <= n; i += SV_LANES) s0 = sv_fma(sv_load(a + i), ops_load_row(b, i, half), s0);
     if (i < n) {
         int m = (int)(n - i);
-        s1 = sv_fma(sv_load_part(a + i, m), sv_load_part(b + i, m), s1);
+        s1 = sv_fma(sv_load_part(a + i, m), ops_load_row_part(b, i, m, half), s1);
     }
     return sv_reduce(sv_add(sv_add(s0, s1), sv_add(s2, s3)));
 }
 
-SV_INLINE void ops_axpy(int64_t n, float a, const float *x, float *y)
+SV_INLINE float ops_dot(int64_t n, const float *a, const float *b) { return ops_dot_row(n, a, b, 0); }
+
+/* y += a * x, x an f32 or half row. */
+SV_INLINE void ops_axpy_row(int64_t n, float a, const void *x, float *y, int half)
 {
     sv_f32 va = sv_set1(a);
     int64_t i = 0;
-    for (; i + SV_LANES <= n; i += SV_LANES) sv_store(y + i, sv_fma(va, sv_load(x + i), sv_load(y + i)));
+    for (; i + SV_LANES <= n; i += SV_LANES) sv_store(y + i, sv_fma(va, ops_load_row(x, i, half), sv_load(y + i)));
     if (i < n) {
         int m = (int)(n - i);
-        sv_store_part(y + i, m, sv_fma(va, sv_load_part(x + i, m), sv_load_part(y + i, m)));
+        sv_store_part(y + i, m, sv_fma(va, ops_load_row_part(x, i, m, half), sv_load_part(y + i, m)));
     }
 }
+
+SV_INLINE void ops_axpy(int64_t n, float a, const float *x, float *y) { ops_axpy_row(n, a, x, y, 0); }
 
 SV_INLINE void ops_scale(int64_t n, float a, float *y)
 {
@@ -140,53 +157,16 @@ SV_INLINE void ops_rope(int64_t half, float *x, const float *cs, const float *sn
     }
 }
 
-SV_INLINE void ops_attn_row(int64_t Dh, int64_t L, const float *q, const float *k, int64_t k_stride,
-                            const float *v, int64_t v_stride, float scale, float *scores, float *out)
+/* One attention row over K/V rows stored as f32 (half = 0) or IEEE half (half = 1). */
+SV_INLINE void ops_attn_row_kv(int64_t Dh, int64_t L, const float *q, const void *k, int64_t k_stride,
+                               const void *v, int64_t v_stride, float scale, float *scores, float *out, int half)
 {
-    for (int64_t j = 0; j < L; j++) scores[j] = scale * ops_dot(Dh, q, k + j * k_stride);
+    size_t es = half ? 2 : 4;
+    for (int64_t j = 0; j < L; j++)
+        scores[j] = scale * ops_dot_row(Dh, q, (const char *)k + (size_t)(j * k_stride) * es, half);
     ops_softmax(L, scores);
     for (int64_t d = 0; d < Dh; d++) out[d] = 0.0f;
-    for (int64_t j = 0; j < L; j++) ops_axpy(Dh, scores[j], v + j * v_stride, out);
-}
-
-/* dot(a, b) with b in f16; the same lane split and tree as ops_dot. */
-SV_INLINE float ops_dot_f16(int64_t n, const float *a, const uint16_t *b)
-{
-    sv_f32 s0 = sv_zero(), s1 = sv_zero(), s2 = sv_zero(), s3 = sv_zero();
-    int64_t i = 0;
-    for (; i + 4 * SV_LANES <= n; i += 4 * SV_LANES) {
-        s0 = sv_fma(sv_load(a + i), sv_load_f16(b + i), s0);
-        s1 = sv_fma(sv_load(a + i + SV_LANES), sv_load_f16(b + i + SV_LANES), s1);
-        s2 = sv_fma(sv_load(a + i + 2 * SV_LANES), sv_load_f16(b + i + 2 * SV_LANES), s2);
-        s3 = sv_fma(sv_load(a + i + 3 * SV_LANES), sv_load_f16(b + i + 3 * SV_LANES), s3);
-    }
-    for (; i + SV_LANES <= n; i += SV_LANES) s0 = sv_fma(sv_load(a + i), sv_load_f16(b + i), s0);
-    if (i < n) {
-        int m = (int)(n - i);
-        s1 = sv_fma(sv_load_part(a + i, m), sv_load_f16_part(b + i, m), s1);
-    }
-    return sv_reduce(sv_add(sv_add(s0, s1), sv_add(s2, s3)));
-}
-
-/* y += a * x with x in f16. */
-SV_INLINE void ops_axpy_f16(int64_t n, float a, const uint16_t *x, float *y)
-{
-    sv_f32 va = sv_set1(a);
-    int64_t i = 0;
-    for (; i + SV_LANES <= n; i += SV_LANES) sv_store(y + i, sv_fma(va, sv_load_f16(x + i), sv_load(y + i)));
-    if (i < n) {
-        int m = (int)(n - i);
-        sv_store_part(y + i, m, sv_fma(va, sv_load_f16_part(x + i, m), sv_load_part(y + i, m)));
-    }
-}
-
-SV_INLINE void ops_attn_row_f16(int64_t Dh, int64_t L, const float *q, const uint16_t *k, int64_t k_stride,
-                                const uint16_t *v, int64_t v_stride, float scale, float *scores, float *out)
-{
-    for (int64_t j = 0; j < L; j++) scores[j] = scale * ops_dot_f16(Dh, q, k + j * k_stride);
-    ops_softmax(L, scores);
-    for (int64_t d = 0; d < Dh; d++) out[d] = 0.0f;
-    for (int64_t j = 0; j < L; j++) ops_axpy_f16(Dh, scores[j], v + j * v_stride, out);
+    for (int64_t j = 0; j < L; j++) ops_axpy_row(Dh, scores[j], (const char *)v + (size_t)(j * v_stride) * es, out, half);
 }
 
 #endif /* SL_OPS_IMPL_H */

@@ -61,28 +61,41 @@ static void rope_f32_ref(int64_t half, float *x, const float *cs, const float *s
     }
 }
 
-static void attn_row_f32_ref(int64_t Dh, int64_t L, const float *q, const float *k, int64_t k_stride,
-                             const float *v, int64_t v_stride, float scale, float *scores, float *out)
+/* Element i of a K/V row stored as f32 (half = 0) or IEEE half (half = 1), as f32. */
+static float kv_at(const void *row, int64_t i, int half)
 {
-    for (int64_t j = 0; j < L; j++) scores[j] = scale * dot_f32_ref(Dh, q, k + j * k_stride);
-    softmax_f32_ref(L, scores);
-    for (int64_t d = 0; d < Dh; d++) out[d] = 0.0f;
-    for (int64_t j = 0; j < L; j++) axpy_f32_ref(Dh, scores[j], v + j * v_stride, out);
+    return half ? sl_f16_to_f32(((const uint16_t *)row)[i]) : ((const float *)row)[i];
 }
 
-/* The f16-cache row: every key and value element widened to f32, then the f32 oracle's steps. */
-static void attn_row_f16_ref(int64_t Dh, int64_t L, const float *q, const uint16_t *k, int64_t k_stride,
-                             const uint16_t *v, int64_t v_stride, float scale, float *scores, float *out)
+/* The oracle of one attention row: dot products in double, softmax, then the weighted sum. */
+static void attn_row_ref(int64_t Dh, int64_t L, const float *q, const void *k, int64_t k_stride, const void *v,
+                         int64_t v_stride, float scale, float *scores, float *out, int half)
 {
+    size_t es = half ? 2 : 4;
     for (int64_t j = 0; j < L; j++) {
+        const char *kj = (const char *)k + (size_t)(j * k_stride) * es;
         double acc = 0.0;
-        for (int64_t d = 0; d < Dh; d++) acc += (double)q[d] * sl_f16_to_f32(k[j * k_stride + d]);
+        for (int64_t d = 0; d < Dh; d++) acc += (double)q[d] * kv_at(kj, d, half);
         scores[j] = scale * (float)acc;
     }
     softmax_f32_ref(L, scores);
     for (int64_t d = 0; d < Dh; d++) out[d] = 0.0f;
-    for (int64_t j = 0; j < L; j++)
-        for (int64_t d = 0; d < Dh; d++) out[d] += scores[j] * sl_f16_to_f32(v[j * v_stride + d]);
+    for (int64_t j = 0; j < L; j++) {
+        const char *vj = (const char *)v + (size_t)(j * v_stride) * es;
+        for (int64_t d = 0; d < Dh; d++) out[d] += scores[j] * kv_at(vj, d, half);
+    }
+}
+
+static void attn_row_f32_ref(int64_t Dh, int64_t L, const float *q, const float *k, int64_t k_stride,
+                             const float *v, int64_t v_stride, float scale, float *scores, float *out)
+{
+    attn_row_ref(Dh, L, q, k, k_stride, v, v_stride, scale, scores, out, 0);
+}
+
+static void attn_row_f16_ref(int64_t Dh, int64_t L, const float *q, const uint16_t *k, int64_t k_stride,
+                             const uint16_t *v, int64_t v_stride, float scale, float *scores, float *out)
+{
+    attn_row_ref(Dh, L, q, k, k_stride, v, v_stride, scale, scores, out, 1);
 }
 
 void sl_kernels_fill_generic(sl_kernel_table *t)
