@@ -1,5 +1,5 @@
 /* gemm_qk_x8_impl.h — q4_K / q6_K gemms on X8 weights (8 rows interleaved per super-block, byte
- * map in pack_x8.c) against q8_K activations. Included by gemm_qk_avx2.c after its ROWS kernels,
+ * map in pack_x8.c) against q8_K activations. Included by gemm_qk_impl.h after its ROWS kernels,
  * whose activation table (qk_xtab, fill_qk_xtab), tile sizes and ROWS gemm (for the tail rows) it
  * reuses.
  *
@@ -11,7 +11,7 @@
  * (row, token) gets the isum / msum of the ROWS kernel and follows its float chain (see
  * gemm_qk_avx2.c): the two layouts give the same bits.
  *
- * Entry points defined: static gemm_q4_k_x8_avx2 / gemm_q6_k_x8_avx2 (the sl_gemm_fn contract). */
+ * Entry points defined: static gemm_q4_k_x8_impl / gemm_q6_k_x8_impl (the sl_gemm_fn contract). */
 
 #define SL_X8_Q4K_BYTES (8 * sizeof(sl_block_q4_k))   /* one super-block of 8 rows */
 #define SL_X8_Q6K_BYTES (8 * sizeof(sl_block_q6_k))
@@ -91,7 +91,9 @@ SL_INLINE void x8_store(const int TT, const __m256 *acc, float *y, int64_t ldy, 
     }
 }
 
-/* isum[t] += the scaled dot of one q4_K super-block of 8 rows (blk) with token t's q8_K block. */
+/* isum[t] += the scaled dot of one q4_K super-block of 8 rows (blk) with token t's q8_K block.
+ * VNNI: int32 sums of a sub-block by vpdpbusd, times the scale (int32 lanes); AVX2: maddubs pairs in
+ * int16, madd with the (scale, scale) pairs. The same exact integers. */
 SL_INLINE void x8_dot_q4k(const int TT, const uint8_t *blk, const __m256i sc[8], const uint8_t *x, size_t xs,
                           int64_t b, __m256i *isum)
 {
@@ -99,7 +101,7 @@ SL_INLINE void x8_dot_q4k(const int TT, const uint8_t *blk, const __m256i sc[8],
     const uint8_t *qs = blk + 128;
     SL_UNROLL
     for (int j = 0; j < 8; j++) {   /* sub-block j: low (j even) or high nibbles of bytes 32 (j/2) .. +31 */
-        __m256i s[SL_QK_TT];
+        __m256i s[SL_QK_X8_TT];
         SL_UNROLL
         for (int t = 0; t < TT; t++) s[t] = _mm256_setzero_si256();
         SL_UNROLL
@@ -109,12 +111,22 @@ SL_INLINE void x8_dot_q4k(const int TT, const uint8_t *blk, const __m256i sc[8],
             SL_UNROLL
             for (int t = 0; t < TT; t++) {
                 const __m256i xv = x8_bcast4(xblock(x, xs, t, b)->qs + 32 * j + 4 * k);
+#if SL_QK_VNNI
+                s[t] = _mm256_dpbusd_epi32(s[t], q, xv);
+#else
                 s[t] = _mm256_add_epi16(s[t], _mm256_maddubs_epi16(q, xv));
+#endif
                 SL_KEEP(s[t]);
             }
         }
+#if SL_QK_VNNI
+        const __m256i sc32 = _mm256_and_si256(sc[j], _mm256_set1_epi32(0xFFFF));
+        SL_UNROLL
+        for (int t = 0; t < TT; t++) isum[t] = _mm256_add_epi32(isum[t], _mm256_mullo_epi32(s[t], sc32));
+#else
         SL_UNROLL
         for (int t = 0; t < TT; t++) isum[t] = _mm256_add_epi32(isum[t], _mm256_madd_epi16(s[t], sc[j]));
+#endif
     }
 }
 
@@ -122,13 +134,13 @@ SL_INLINE void x8_dot_q4k(const int TT, const uint8_t *blk, const __m256i sc[8],
 SL_INLINE void x8_tile_q4k(const int TT, int64_t nbc, const uint8_t *wg, const uint8_t *x, size_t xs,
                            const qk_xtab *xt, float *y, int64_t ldy, int accumulate)
 {
-    __m256 acc[SL_QK_TT];
+    __m256 acc[SL_QK_X8_TT];
     SL_UNROLL
     for (int t = 0; t < TT; t++) acc[t] = _mm256_setzero_ps();
     for (int64_t b = 0; b < nbc; b++) {
         const uint8_t *blk = wg + (size_t)b * SL_X8_Q4K_BYTES;
         sl_prefetch_bytes(blk + SL_X8_PREFETCH * SL_X8_Q4K_BYTES, SL_X8_Q4K_BYTES);
-        __m256i sc[8], mn[4], isum[SL_QK_TT];
+        __m256i sc[8], mn[4], isum[SL_QK_X8_TT];
         x8_scales_q4k(blk + 32, sc, mn);
         SL_UNROLL
         for (int t = 0; t < TT; t++) isum[t] = _mm256_setzero_si256();
@@ -196,6 +208,34 @@ SL_INLINE __m256i x8_q6_values(const uint8_t *step, int g)
 SL_INLINE void x8_dot_q6k(const int TT, const uint8_t *blk, const __m256i sv[16], const uint8_t *x, size_t xs,
                           int64_t b, __m256i *isum)
 {
+#if SL_QK_VNNI   /* p = 2u, 2u + 1 share sub-block 8c + 2g + u: their four vpdpbusd sums meet the scale once */
+    SL_UNROLL
+    for (int c = 0; c < 2; c++) {
+        SL_UNROLL
+        for (int g = 0; g < 4; g++) {
+            SL_UNROLL
+            for (int u = 0; u < 2; u++) {
+                __m256i s[SL_QK_X8_TT];
+                SL_UNROLL
+                for (int t = 0; t < TT; t++) s[t] = _mm256_setzero_si256();
+                SL_UNROLL
+                for (int p = 2 * u; p < 2 * u + 2; p++) {
+                    const uint8_t *step = blk + 144 + 96 * (8 * c + 2 * p);
+                    const __m256i qa = x8_q6_values(step, g), qb = x8_q6_values(step + 96, g);
+                    SL_UNROLL
+                    for (int t = 0; t < TT; t++) {
+                        const int8_t *xq = xblock(x, xs, t, b)->qs + 128 * c + 32 * g + 8 * p;
+                        s[t] = _mm256_dpbusd_epi32(_mm256_dpbusd_epi32(s[t], qa, x8_bcast4(xq)), qb, x8_bcast4(xq + 4));
+                        SL_KEEP(s[t]);
+                    }
+                }
+                const __m256i sv32 = _mm256_srai_epi32(_mm256_slli_epi32(sv[8 * c + 2 * g + u], 16), 16);
+                SL_UNROLL
+                for (int t = 0; t < TT; t++) isum[t] = _mm256_add_epi32(isum[t], _mm256_mullo_epi32(s[t], sv32));
+            }
+        }
+    }
+#else
     SL_UNROLL
     for (int c = 0; c < 2; c++) {
         SL_UNROLL
@@ -215,18 +255,19 @@ SL_INLINE void x8_dot_q6k(const int TT, const uint8_t *blk, const __m256i sv[16]
             }
         }
     }
+#endif
 }
 
 SL_INLINE void x8_tile_q6k(const int TT, int64_t nbc, const uint8_t *wg, const uint8_t *x, size_t xs,
                            const qk_xtab *xt, float *y, int64_t ldy, int accumulate)
 {
-    __m256 acc[SL_QK_TT];
+    __m256 acc[SL_QK_X8_TT];
     SL_UNROLL
     for (int t = 0; t < TT; t++) acc[t] = _mm256_setzero_ps();
     for (int64_t b = 0; b < nbc; b++) {
         const uint8_t *blk = wg + (size_t)b * SL_X8_Q6K_BYTES;
         sl_prefetch_bytes(blk + SL_X8_PREFETCH * SL_X8_Q6K_BYTES, SL_X8_Q6K_BYTES);
-        __m256i sv[16], isum[SL_QK_TT];
+        __m256i sv[16], isum[SL_QK_X8_TT];
         x8_scales_q6k(TT, blk + 16, x, xs, b, sv, isum);
         x8_dot_q6k(TT, blk, sv, x, xs, b, isum);
         const __m256 d = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)blk));
@@ -235,6 +276,20 @@ SL_INLINE void x8_tile_q6k(const int TT, int64_t nbc, const uint8_t *wg, const u
     }
     x8_store(TT, acc, y, ldy, accumulate);
 }
+
+/* Runs CASE(n) with n = tt as a constant (1 <= tt <= SL_QK_X8_TT). */
+#if SL_QK_X8_TT == 8
+#define SL_QK_X8_DISPATCH(tt, CASE)                                                                 \
+    switch (tt) {                                                                                   \
+    case 1: CASE(1); break; case 2: CASE(2); break; case 3: CASE(3); break; case 4: CASE(4); break; \
+    case 5: CASE(5); break; case 6: CASE(6); break; case 7: CASE(7); break; default: CASE(8); break; \
+    }
+#else
+#define SL_QK_X8_DISPATCH(tt, CASE)                                                                 \
+    switch (tt) {                                                                                   \
+    case 1: CASE(1); break; case 2: CASE(2); break; case 3: CASE(3); break; default: CASE(4); break; \
+    }
+#endif
 
 /* Groups [rb, re) (multiples of 8) x tt tokens of one K chunk. */
 SL_INLINE void x8_qk_groups(const int kind, int tt, int64_t nbc, const uint8_t *wk, size_t ws, const uint8_t *x,
@@ -245,12 +300,7 @@ SL_INLINE void x8_qk_groups(const int kind, int tt, int64_t nbc, const uint8_t *
 #define SL_X8_QK_CASE(TT)                                                                         \
         if (kind == 4) x8_tile_q4k(TT, nbc, wg, x, xs, xt, y + g, ldy, accumulate);              \
         else x8_tile_q6k(TT, nbc, wg, x, xs, xt, y + g, ldy, accumulate)
-        switch (tt) {
-        case 1: SL_X8_QK_CASE(1); break;
-        case 2: SL_X8_QK_CASE(2); break;
-        case 3: SL_X8_QK_CASE(3); break;
-        default: SL_X8_QK_CASE(4); break;
-        }
+        SL_QK_X8_DISPATCH(tt, SL_X8_QK_CASE)
 #undef SL_X8_QK_CASE
     }
 }
@@ -264,7 +314,7 @@ SL_INLINE void gemm_qk_x8(const int kind, int64_t K, const void *w, size_t ws, c
     const size_t gb = kind == 4 ? SL_X8_Q4K_BYTES : SL_X8_Q6K_BYTES;
     const int64_t rfull = r1 % 8 ? r1 / 8 * 8 : r1;
     /* one token tile needs no cache blocking: walk all rows with one activation table */
-    const int64_t rowblk = T <= SL_QK_TT ? (rfull - r0 > 8 ? rfull - r0 : 8) : SL_QK_ROWBLK;
+    const int64_t rowblk = T <= SL_QK_X8_TT ? (rfull - r0 > 8 ? rfull - r0 : 8) : SL_QK_ROWBLK;
     qk_xtab xt;
     for (int64_t kb0 = 0; kb0 < nb; kb0 += SL_QK_NBMAX) {
         const int64_t nbc = nb - kb0 < SL_QK_NBMAX ? nb - kb0 : SL_QK_NBMAX;
@@ -274,8 +324,8 @@ SL_INLINE void gemm_qk_x8(const int kind, int64_t K, const void *w, size_t ws, c
         for (int64_t rb = r0; rb < rfull; rb += rowblk) {
             const int64_t re = rb + rowblk < rfull ? rb + rowblk : rfull;
             const int64_t te = tc + SL_QK_TCHUNK < T ? tc + SL_QK_TCHUNK : T;
-            for (int64_t t0 = tc; t0 < te; t0 += SL_QK_TT) {
-                const int tt = te - t0 < SL_QK_TT ? (int)(te - t0) : SL_QK_TT;
+            for (int64_t t0 = tc; t0 < te; t0 += SL_QK_X8_TT) {
+                const int tt = te - t0 < SL_QK_X8_TT ? (int)(te - t0) : SL_QK_X8_TT;
                 const uint8_t *xt0 = xk + (size_t)t0 * xs;
                 fill_qk_xtab(&xt, tt, nbc, xt0, xs, kind == 4);
                 x8_qk_groups(kind, tt, nbc, wk, ws, xt0, xs, &xt, y + t0 * ldy, ldy, rb, re, kb0 > 0);
@@ -285,13 +335,13 @@ SL_INLINE void gemm_qk_x8(const int kind, int64_t K, const void *w, size_t ws, c
     if (rfull < r1) gemm_qk(kind, K, w, ws, x, xs, T, y, ldy, rfull, r1);
 }
 
-static void gemm_q4_k_x8_avx2(int64_t K, const void *w, size_t ws, const void *x, size_t xs, int64_t T, float *y,
+static void gemm_q4_k_x8_impl(int64_t K, const void *w, size_t ws, const void *x, size_t xs, int64_t T, float *y,
                               int64_t ldy, int64_t r0, int64_t r1)
 {
     gemm_qk_x8(4, K, w, ws, x, xs, T, y, ldy, r0, r1);
 }
 
-static void gemm_q6_k_x8_avx2(int64_t K, const void *w, size_t ws, const void *x, size_t xs, int64_t T, float *y,
+static void gemm_q6_k_x8_impl(int64_t K, const void *w, size_t ws, const void *x, size_t xs, int64_t T, float *y,
                               int64_t ldy, int64_t r0, int64_t r1)
 {
     gemm_qk_x8(6, K, w, ws, x, xs, T, y, ldy, r0, r1);

@@ -33,11 +33,13 @@ SL_INLINE void store8(__m256 acc, float *y, int accumulate)
     _mm256_storeu_ps(y, acc);
 }
 
-/* 8 rows (one group) x TT tokens of one K chunk; wg: the group's first block of the chunk. */
+/* 8 rows (one group) x TT tokens of one K chunk; wg: the group's first block of the chunk.
+ * VNNI: one vpdpbusd per (chunk, token) with the activation dword broadcast from memory, int32
+ * sums straight away; AVX2: maddubs pairs in int16, widened once per block. Same integer sums. */
 SL_INLINE void x8_tile_q4_0(const int TT, int64_t nbc, const uint8_t *wg, const uint8_t *x, size_t xs,
                             const q0_xtab *xt, float *y, int64_t ldy, int accumulate)
 {
-    const __m256i m4 = _mm256_set1_epi8(0x0F), ones = _mm256_set1_epi16(1);
+    const __m256i m4 = _mm256_set1_epi8(0x0F);
     __m256 acc[SL_Q_TT];
     SL_UNROLL
     for (int t = 0; t < TT; t++) acc[t] = _mm256_setzero_ps();
@@ -54,14 +56,23 @@ SL_INLINE void x8_tile_q4_0(const int TT, int64_t nbc, const uint8_t *wg, const 
             SL_UNROLL
             for (int t = 0; t < TT; t++) {
                 const uint8_t *xb = x + t * xs + (size_t)b * sizeof(sl_block_q8_0) + 2;
+#if SL_Q0_VNNI
+                s[t] = _mm256_dpbusd_epi32(_mm256_dpbusd_epi32(s[t], lo, bcast4(xb + 4 * c)), hi, bcast4(xb + 16 + 4 * c));
+#else
                 s[t] = _mm256_add_epi16(s[t], _mm256_add_epi16(_mm256_maddubs_epi16(lo, bcast4(xb + 4 * c)),
                                                                _mm256_maddubs_epi16(hi, bcast4(xb + 16 + 4 * c))));
+#endif
             }
         }
         const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)blk));
         SL_UNROLL
         for (int t = 0; t < TT; t++) {
-            __m256i isum = _mm256_sub_epi32(_mm256_madd_epi16(s[t], ones), _mm256_set1_epi32(xt->b[b].sx8[t]));
+#if SL_Q0_VNNI
+            __m256i isum = _mm256_sub_epi32(s[t], _mm256_set1_epi32(xt->b[b].sx8[t]));
+#else
+            __m256i isum = _mm256_sub_epi32(_mm256_madd_epi16(s[t], _mm256_set1_epi16(1)),
+                                            _mm256_set1_epi32(xt->b[b].sx8[t]));
+#endif
             __m256 sc = _mm256_mul_ps(dw, _mm256_set1_ps(xt->b[b].dx[t]));
             acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), sc, acc[t]);
         }
@@ -70,10 +81,11 @@ SL_INLINE void x8_tile_q4_0(const int TT, int64_t nbc, const uint8_t *wg, const 
     for (int t = 0; t < TT; t++) store8(acc[t], y + t * ldy, accumulate);
 }
 
+/* VNNI: weights offset to unsigned (w + 128 = w ^ 0x80), the offset taken back through the
+ * activation sums (sx128 = 128 * sum x); AVX2: |w| times x signed by w. Same integer sums. */
 SL_INLINE void x8_tile_q8_0(const int TT, int64_t nbc, const uint8_t *wg, const uint8_t *x, size_t xs,
                             const q0_xtab *xt, float *y, int64_t ldy, int accumulate)
 {
-    const __m256i ones = _mm256_set1_epi16(1);
     __m256 acc[SL_Q_TT];
     SL_UNROLL
     for (int t = 0; t < TT; t++) acc[t] = _mm256_setzero_ps();
@@ -86,18 +98,32 @@ SL_INLINE void x8_tile_q8_0(const int TT, int64_t nbc, const uint8_t *wg, const 
         SL_UNROLL
         for (int c = 0; c < 8; c++) {
             const __m256i v = _mm256_loadu_si256((const __m256i *)(blk + 16 + 32 * c));
+#if SL_Q0_VNNI
+            const __m256i uv = _mm256_xor_si256(v, _mm256_set1_epi8((char)0x80));
+#else
             const __m256i av = _mm256_abs_epi8(v);
+#endif
             SL_UNROLL
             for (int t = 0; t < TT; t++) {
                 const __m256i xv = bcast4(x + t * xs + (size_t)b * sizeof(sl_block_q8_0) + 2 + 4 * c);
-                s[t] = _mm256_add_epi32(s[t], _mm256_madd_epi16(_mm256_maddubs_epi16(av, _mm256_sign_epi8(xv, v)), ones));
+#if SL_Q0_VNNI
+                s[t] = _mm256_dpbusd_epi32(s[t], uv, xv);
+#else
+                s[t] = _mm256_add_epi32(s[t], _mm256_madd_epi16(_mm256_maddubs_epi16(av, _mm256_sign_epi8(xv, v)),
+                                                                _mm256_set1_epi16(1)));
+#endif
             }
         }
         const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)blk));
         SL_UNROLL
         for (int t = 0; t < TT; t++) {
+#if SL_Q0_VNNI
+            const __m256i isum = _mm256_sub_epi32(s[t], _mm256_set1_epi32(xt->b[b].sx8[t]));
+#else
+            const __m256i isum = s[t];
+#endif
             __m256 sc = _mm256_mul_ps(dw, _mm256_set1_ps(xt->b[b].dx[t]));
-            acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s[t]), sc, acc[t]);
+            acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), sc, acc[t]);
         }
     }
     SL_UNROLL
@@ -114,12 +140,7 @@ SL_INLINE void x8_groups(const int is_q4, int tt, int64_t nbc, const uint8_t *wk
 #define SL_X8_CASE(TT)                                                                              \
         if (is_q4) x8_tile_q4_0(TT, nbc, wg, x, xs, xt, yg, ldy, accumulate);                      \
         else x8_tile_q8_0(TT, nbc, wg, x, xs, xt, yg, ldy, accumulate)
-        switch (tt) {
-        case 1: SL_X8_CASE(1); break;
-        case 2: SL_X8_CASE(2); break;
-        case 3: SL_X8_CASE(3); break;
-        default: SL_X8_CASE(4); break;
-        }
+        SL_Q_TT_DISPATCH(tt, SL_X8_CASE)
 #undef SL_X8_CASE
     }
 }
@@ -144,7 +165,7 @@ SL_INLINE void gemm_x8(const int is_q4, int64_t K, const void *w, size_t ws, con
             for (int64_t t0 = tc; t0 < te; t0 += SL_Q_TT) {
                 const int tt = te - t0 < SL_Q_TT ? (int)(te - t0) : SL_Q_TT;
                 const uint8_t *xt0 = xk + (size_t)t0 * xs;
-                fill_xtab(&xt, tt, nbc, xt0, xs, is_q4);
+                fill_xtab(&xt, tt, nbc, xt0, xs, is_q4 ? 8 : SL_Q0_VNNI ? 128 : 0);
                 x8_groups(is_q4, tt, nbc, wk, ws, xt0, xs, &xt, y + t0 * ldy, ldy, rb, re, kb0 > 0);
             }
         }
