@@ -28,12 +28,22 @@ def test_weight_views_are_readonly_views_that_keep_the_model_alive(tiny_dir):
     np.testing.assert_array_equal(w, ref)   # still valid: the view keeps the mapping alive
 
 
-def test_weight_view_is_the_memory_the_engine_reads(tiny_dir):
-    m = solar.load(tiny_dir("llama", "bf16")[0])
+def test_weight_view_is_the_memory_the_engine_reads_without_repacking(tiny_dir):
+    m = solar.load(tiny_dir("llama", "bf16")[0], repack=False)
     name = "model.layers.0.mlp.down_proj.weight"
     view = m.weights[name]
     assert view.dtype == np.uint16          # bf16 bits, no conversion
     assert np.shares_memory(view, m._core.role_view("w_down", 0))
+
+
+def test_repacking_gives_the_engine_a_copy_and_the_view_stays_the_files(tiny_dir):
+    """Default load: half-precision matrices are computed from an anonymous copy (faster than
+    the file mapping), the view is still the checkpoint's bytes, and both hold the same bits."""
+    m = solar.load(tiny_dir("llama", "bf16")[0])
+    view = m.weights["model.layers.0.mlp.down_proj.weight"]
+    engine = m._core.role_view("w_down", 0)
+    assert not np.shares_memory(view, engine)
+    np.testing.assert_array_equal(view, engine)
 
 
 def test_out_is_filled_in_place_and_results_are_fresh(tiny_dir):

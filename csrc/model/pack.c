@@ -1,12 +1,16 @@
-/* pack.c — the compute copies of a model's weight matrices in the X8 layout (kernels.h,
- * quant/pack_x8.c), in huge pages, pointed at by the role records. Measured on this class of
- * machine (benchmarks/bench_decode.py, notes on issue 6): the X8 decode kernels stream weights
- * 1.4-1.7x faster than the file's layout, and anonymous huge pages beat the file mapping.
+/* pack.c — the compute copies of a model's weight matrices, in huge pages, pointed at by the role
+ * records: in the X8 layout (kernels.h, quant/pack_x8.c) for the types with X8 kernels, and for the
+ * others (f32, f16, bf16, q5_K) read from a file mapping, the same rows copied. Measured on this
+ * class of machine (benchmarks/bench_decode.py, notes on issue 6): the X8 decode kernels stream
+ * weights 1.4-1.7x faster than the file's layout, and anonymous huge pages beat the file mapping
+ * (TinyLlama f16 decode, 1 / 2 threads: 17.7 / 27.4 GB/s from the mapping, 21.2 / 30.5 copied).
  *
  * Never two touched copies, one matrix at a time: a matrix read from a file mapping stays there
  * for the checkpoint's zero-copy views, but its pages are dropped from the process once packed (a
  * view faults them back from the page cache); a matrix in our own heap (converted or copied at
  * load) is replaced everywhere, checkpoint records included, and its old buffer freed. */
+#include <string.h>
+
 #include "kernels/kernels.h"
 #include "model/model.h"
 #include "quant/pack_x8.h"
@@ -16,15 +20,23 @@ static const sl_role MATMUL_ROLES[] = {SL_ROLE_WQ, SL_ROLE_WK, SL_ROLE_WV, SL_RO
                                        SL_ROLE_W_UP, SL_ROLE_W_DOWN, SL_ROLE_OUTPUT};
 #define N_MATMUL_ROLES (sizeof MATMUL_ROLES / sizeof MATMUL_ROLES[0])
 
-static bool packable(const sl_tensor *t)
+/* A matrix gets the X8 layout when its type has X8 kernels here. */
+static bool x8_able(const sl_tensor *t)
 {
-    return t && t->dtype >= 0 && t->n_dims == 2 && t->layout == SL_LAYOUT_ROWS && t->shape[0] >= 8 &&
-           sl_pack_x8_supported(t->dtype) && sl_k->gemm_x8[t->dtype] &&
+    return t->shape[0] >= 8 && sl_pack_x8_supported(t->dtype) && sl_k->gemm_x8[t->dtype] &&
            t->shape[1] % sl_dtype_block_size(t->dtype) == 0;
 }
 
-/* Pack t's rows into dst; threads take runs of 64 groups (the last run also takes the tail). */
-static void pack_rows(const sl_tensor *t, uint8_t *dst, int n_threads)
+/* X8-able, or read from a file mapping (then copied as it is). */
+static bool packable(const sl_tensor *t)
+{
+    return t && t->dtype >= 0 && t->n_dims == 2 && t->layout == SL_LAYOUT_ROWS &&
+           (x8_able(t) || sl_buffer_is_file(t->owner));
+}
+
+/* Pack t's rows into dst (X8, or copied as they are when x8 is false); threads take runs of 64
+ * groups (the last run also takes the tail). */
+static void pack_rows(const sl_tensor *t, bool x8, uint8_t *dst, int n_threads)
 {
     const int64_t N = t->shape[0], K = t->shape[1], groups = N / 8, run = 64;
     const size_t row = sl_dtype_row_bytes(t->dtype, K);
@@ -32,28 +44,31 @@ static void pack_rows(const sl_tensor *t, uint8_t *dst, int n_threads)
     #pragma omp parallel for schedule(dynamic, 1) num_threads(n_threads) if (n_runs > 1)
     for (int64_t i = 0; i < n_runs; i++) {
         const int64_t r0 = i * run * 8, r1 = i == n_runs - 1 ? N : r0 + run * 8;
-        sl_pack_x8(t->dtype, (const uint8_t *)t->data + (size_t)r0 * row, row, r1 - r0, K, dst + (size_t)r0 * row);
+        const uint8_t *src = (const uint8_t *)t->data + (size_t)r0 * row;
+        if (x8) sl_pack_x8(t->dtype, src, row, r1 - r0, K, dst + (size_t)r0 * row);
+        else memcpy(dst + (size_t)r0 * row, src, (size_t)(r1 - r0) * row);
     }
 }
 
-static void rebind_packed(sl_tensor *t, sl_buffer *b, const void *data)
+static void rebind_packed(sl_tensor *t, sl_buffer *b, const void *data, sl_layout layout)
 {
     sl_buffer_release(t->owner);
     t->owner = sl_buffer_retain(b);
     t->data = data;
-    t->layout = SL_LAYOUT_X8;
+    t->layout = layout;
 }
 
 /* Every record holding the bytes at old follows them to their packed copy: the roles (a DUS model
  * may hold a layer twice), and for heap bytes the checkpoint records too, so the old buffer is
  * freed now rather than after the whole model is packed. */
-static void rebind_all(sl_model *m, const void *old, sl_buffer *b, const void *data, bool named_too)
+static void rebind_all(sl_model *m, const void *old, sl_buffer *b, const void *data, sl_layout layout,
+                       bool named_too)
 {
     int64_t n_roles = SL_ROLE_FIRST_LAYER + m->hp.n_layers * SL_LAYER_ROLES;
     for (int64_t i = 0; i < n_roles; i++)
-        if (m->roles[i].dtype >= 0 && m->roles[i].data == old) rebind_packed(&m->roles[i], b, data);
+        if (m->roles[i].dtype >= 0 && m->roles[i].data == old) rebind_packed(&m->roles[i], b, data, layout);
     for (int64_t i = 0; named_too && i < m->n_named; i++)
-        if (m->named[i].data == old && m->named[i].layout == SL_LAYOUT_ROWS) rebind_packed(&m->named[i], b, data);
+        if (m->named[i].data == old && m->named[i].layout == SL_LAYOUT_ROWS) rebind_packed(&m->named[i], b, data, layout);
 }
 
 /* Calls fn(m, t, ctx) on every packable role record, each matrix once (first record holding it). */
@@ -103,12 +118,12 @@ static sl_status pack_matrix(sl_model *m, sl_tensor *t, void *ctx)
     pack_cursor *c = ctx;
     const void *old = t->data;
     size_t bytes = t->nbytes;
-    bool from_file = sl_buffer_is_file(t->owner);
+    bool from_file = sl_buffer_is_file(t->owner), x8 = x8_able(t);
     uint8_t *dst = (uint8_t *)c->b->heap + c->at;
-    pack_rows(t, dst, m->n_threads);
+    pack_rows(t, x8, dst, m->n_threads);
     c->at += aligned(bytes);
     if (from_file) sl_mapping_forget(old, bytes);
-    rebind_all(m, old, c->b, dst, !from_file);
+    rebind_all(m, old, c->b, dst, x8 ? SL_LAYOUT_X8 : SL_LAYOUT_ROWS, !from_file);
     return SL_OK;
 }
 
