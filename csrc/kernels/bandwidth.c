@@ -40,7 +40,7 @@ sl_status sl_bench_read_bandwidth(size_t mbytes, int n_threads, int repeats, dou
     if (mbytes == 0 || repeats <= 0 || !sl_mul_ok(mbytes, (size_t)1 << 20, &bytes))
         return SL_FAIL(SL_ERR_ARG, "bad size %zu MiB or repeats %d", mbytes, repeats);
     size_t n = bytes / sizeof(uint64_t);
-    uint64_t *a = sl_alloc(n * sizeof(uint64_t));
+    uint64_t *a = sl_alloc_large(n * sizeof(uint64_t));   /* huge pages, like the packed weights */
     if (!a) return SL_ERR_NOMEM;
     int nth = sl_threads_resolve(n_threads);
 #pragma omp parallel num_threads(nth)
@@ -55,7 +55,7 @@ sl_status sl_bench_read_bandwidth(size_t mbytes, int n_threads, int repeats, dou
         double dt = one_pass(a, n, nth, &sink);
         if (dt > 0 && (double)bytes / dt > best) best = (double)bytes / dt;
     }
-    sl_free(a);
+    sl_free_large(a, n * sizeof(uint64_t));
     /* sum of 0..n-1, checked so the compiler cannot drop the reads */
     uint64_t expect = (uint64_t)n * (uint64_t)(n - 1) / 2 * (uint64_t)(repeats + 1);
     if (sink != expect) return SL_FAIL(SL_ERR_INTERNAL, "bandwidth probe read wrong data");
