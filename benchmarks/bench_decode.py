@@ -13,7 +13,8 @@ solar-rows (repack=False: the file's layout, from the mapping), solar-copy (mmap
 (kv_dtype="f16", the KV cache type llama.cpp uses by default), llama,
 llama-mmap (llama.cpp's default), hf (transformers f32 and bf16). Decode bandwidth = bytes
 of weights read per token x tok/s, against the machine's read bandwidth measured by solar's
-STREAM-style kernel in the same run.
+STREAM-style kernel right before and after each group of rows (a VM's bandwidth drifts: 30 to
+45 GB/s within an hour was seen here).
 """
 from __future__ import annotations
 
@@ -314,7 +315,7 @@ def main() -> None:
     import solar
     engines = args.engines.split(",")
     threads = [int(t) for t in args.threads.split(",")]
-    bw = {t: solar._core._bench_bandwidth(1024, t) for t in threads} if hasattr(solar._core, "_bench_bandwidth") else {}
+    bw = {t: read_bandwidth(t) for t in threads}
     print(f"# machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, solar ISA {solar._core.isa()}; "
           f"read bandwidth " + ", ".join(f"{t}T {v:.1f} GB/s" for t, v in bw.items()))
     at = f" at depth {args.depth} (tokens cached first; transformers rows ignore it)" if args.depth else ""
@@ -336,7 +337,9 @@ def main() -> None:
                     for hd in ("f32", "bf16"):
                         paths[f"hf-{hd}"] = hf_folder_for(shape, hd, args.workdir)
             for t in threads:
+                before = read_bandwidth(t)
                 rows = measure_interleaved(list(paths), paths, t, args)
+                bw[t] = (before + read_bandwidth(t)) / 2      # this VM's bandwidth drifts: measure around the rows
                 hf_rows.setdefault((shape, t), {}).update({e: r for e, r in rows.items() if e.startswith("hf")})
                 for e, r in rows.items():
                     if r is not None:
@@ -344,12 +347,18 @@ def main() -> None:
                               flush=True)
 
 
+def read_bandwidth(threads: int) -> float:
+    """The machine's read bandwidth now (GB/s): median of 3 best-of-5 passes over 1 GiB."""
+    import solar
+    return statistics.median(solar._core._bench_bandwidth(1024, threads) for _ in range(3))
+
+
 def table_row(shape, dtype, t, e, r, ref, hf, wbytes, bw) -> str:
     """One line of the table; ratios only on solar rows (vs llama.cpp, and vs transformers of the same
     width: f32 against hf f32, every other dtype against hf bf16)."""
     tg = statistics.median(r["tg"])
     gbs = wbytes * tg / 1e9
-    pct = f" ({100 * gbs / bw[t]:.0f}%)" if t in bw and not e.startswith("hf") else ""
+    pct = f" ({100 * gbs / bw[t]:.0f}% of {bw[t]:.0f})" if t in bw and not e.startswith("hf") else ""
     rp = rt = rh = "-"
     if e.startswith("solar"):
         if ref:

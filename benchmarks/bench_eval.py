@@ -2,13 +2,15 @@
 through transformers, on a TinyLlama-shaped random model (D 2048, 22 layers, 32/4 heads, FFN 5632,
 vocab 32000) saved as f16 safetensors in a temp folder.
 
-    python benchmarks/bench_eval.py [--task kobest_copa] [--questions 16] [--threads 2] [--dtype q8_0]
+    python benchmarks/bench_eval.py [--task kobest_copa] [--questions 16] [--threads 2] [--dtypes f16,q8_0]
                                     [--model-dir DIR]   # reuse / keep the generated folder
 
 The peer is lm-eval's ``hf`` model path: one forward of (context + continuation)[:-1] per request,
 batch size 1, float32 weights, log-softmax over the continuation. solar runs the context of a
-question once and each choice from the truncated KV cache (shared-prefix reuse). Both score the
-same token ids (Mistral/Llama-2 32000 vocabulary from ../shared/data); tokenization is not timed.
+question once and each choice from the truncated KV cache (shared-prefix reuse), at each of
+``--dtypes``: f16 (the file's weights, computed in f32: the numbers of the peer) and q8_0 (converted
+at load: what a user evaluating many DUS variants fast would pick). Both score the same token ids
+(Mistral/Llama-2 32000 vocabulary from ../shared/data); tokenization is not timed.
 """
 from __future__ import annotations
 
@@ -119,7 +121,8 @@ def main() -> int:
     ap.add_argument("--task", default="kobest_copa")
     ap.add_argument("--questions", type=int, default=16)
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 1)
-    ap.add_argument("--dtype", default=None, help="solar: convert weights at load (e.g. q8_0); default f16 as saved")
+    ap.add_argument("--dtypes", default="f16,q8_0",
+                    help="solar weight types, comma-separated (f16: as saved; others converted at load)")
     ap.add_argument("--model-dir", default=None, help="use/keep this folder instead of a temp one")
     ap.add_argument("--skip-transformers", action="store_true")
     args = ap.parse_args()
@@ -136,8 +139,11 @@ def main() -> int:
         pairs = make_requests(args.task, args.questions, Tok(tok_path))
         tokens = np.array([len(c) + len(x) for c, x in pairs])
         rows = {}
-        rows["solar, shared prefix"] = run_solar(folder, pairs, args.threads, args.dtype, True)
-        rows["solar, no reuse"] = run_solar(folder, pairs, args.threads, args.dtype, False)
+        for i, dt in enumerate(args.dtypes.split(",")):
+            load_as = None if dt == "f16" else dt
+            rows[f"solar {dt}, shared prefix"] = run_solar(folder, pairs, args.threads, load_as, True)
+            if i == 0:
+                rows[f"solar {dt}, no reuse"] = run_solar(folder, pairs, args.threads, load_as, False)
         if not args.skip_transformers:
             rows["transformers f32, bs 1"] = run_transformers(folder, pairs, args.threads)
         report(args, pairs, tokens, rows)
@@ -151,7 +157,7 @@ def report(args, pairs, tokens, rows) -> None:
     n = len(pairs)
     print(f"\nmachine: {cpu_name()}, {os.cpu_count()} cpus, threads {args.threads}")
     print(f"model: TinyLlama shape (D 2048, L 22, H 32/4, F 5632, V 32000), random, file f16, "
-          f"solar dtype {args.dtype or 'f16'}")
+          f"solar dtypes {args.dtypes}")
     print(f"task: {args.task}, {args.questions} questions, {n} requests, "
           f"{tokens.mean():.1f} tokens/request (context + continuation)\n")
     peer = rows.get("transformers f32, bs 1")
@@ -161,13 +167,17 @@ def report(args, pairs, tokens, rows) -> None:
         ratio = f"{peer[0] / secs:.2f}x" if peer else "-"
         print(f"| {name} | {secs:.2f} | {n / secs:.2f} | {ratio} |")
     if peer:
-        ours = np.array(rows["solar, shared prefix"][1])
-        diff = np.abs(ours - np.array(peer[1]))
-        same = sum(int(np.argmax(ours[i:i + 2]) == np.argmax(peer[1][i:i + 2])) for i in range(0, n, 2))
-        print(f"\nmax |loglik diff| vs transformers: {diff.max():.2e} (mean {diff.mean():.2e}); "
-              f"same choice on {same}/{n // 2} two-choice questions" if args.task in ("kobest_copa", "kobest_boolq",
-                                                                                     "kobest_wic", "kobest_sentineg")
-              else f"\nmax |loglik diff| vs transformers: {diff.max():.2e}")
+        two_choice = args.task in ("kobest_copa", "kobest_boolq", "kobest_wic", "kobest_sentineg")
+        for name, (_, scores) in rows.items():
+            if "shared prefix" not in name:
+                continue
+            ours, theirs = np.array(scores), np.array(peer[1])
+            diff = np.abs(ours - theirs)
+            line = f"{name}: max |loglik diff| vs transformers {diff.max():.2e} (mean {diff.mean():.2e})"
+            if two_choice:
+                same = sum(int(np.argmax(ours[i:i + 2]) == np.argmax(theirs[i:i + 2])) for i in range(0, n, 2))
+                line += f"; same choice on {same}/{n // 2} questions"
+            print(line)
     print(json.dumps({k: {"seconds": v[0], "requests_per_s": n / v[0]} for k, v in rows.items()}))
 
 

@@ -3,6 +3,15 @@
 #include "quant/gemm_qk_impl.h"
 
 void sl_quant_fill_avx2_qk(sl_kernel_table *t);
+void sl_gemm_q4_k_x8_avx2(int64_t K, const void *w, size_t ws, const void *x, size_t xs, int64_t T, float *y,
+                          int64_t ldy, int64_t r0, int64_t r1);
+
+/* The AVX2 X8 q4_K gemm, for the AVX-512 table's one-token calls (gemm_qk_avx512.c). */
+void sl_gemm_q4_k_x8_avx2(int64_t K, const void *w, size_t ws, const void *x, size_t xs, int64_t T, float *y,
+                          int64_t ldy, int64_t r0, int64_t r1)
+{
+    gemm_q4_k_x8_impl(K, w, ws, x, xs, T, y, ldy, r0, r1);
+}
 
 SL_KERNELS_FILLER void sl_quant_fill_avx2_qk(sl_kernel_table *t)
 {

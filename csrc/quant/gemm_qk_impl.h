@@ -27,7 +27,7 @@
 #if SL_QK_VNNI
 #define SL_QK_X8_TT 8
 #else
-#define SL_QK_X8_TT 8
+#define SL_QK_X8_TT 4
 #endif
 #define SL_QK_NBMAX 128  /* super-blocks per K chunk (size of the per-token table) */
 

@@ -91,14 +91,26 @@ SL_INLINE void x8_store(const int TT, const __m256 *acc, float *y, int64_t ldy, 
     }
 }
 
-/* isum[t] += the scaled dot of one q4_K super-block of 8 rows (blk) with token t's q8_K block.
- * VNNI: int32 sums of a sub-block by vpdpbusd, times the scale (int32 lanes); AVX2: maddubs pairs in
- * int16, madd with the (scale, scale) pairs. The same exact integers. */
+/* VNNI (AVX-512 build, tiles of 2+ tokens): a sub-block's int32 sums by vpdpbusd, times the scales
+ * as int32; else maddubs pairs in int16, madd with the (scale, scale) pairs. The same exact
+ * integers. One-token tiles take the maddubs path on AVX-512 too: their vpdpbusd chain is
+ * latency-bound (14336x4096 gemv from huge pages, 1 thread: q4_K 25.3 GB/s VNNI, 27.5 maddubs;
+ * q6_K 26.9 / 29.6; at 2 tokens VNNI is ahead, 21.9 vs 19.4 q4_K). */
+#if SL_QK_VNNI
+#define SL_X8_QK_VNNI(TT) ((TT) > 1)
+SL_INLINE __m256i x8_dpbusd(__m256i acc, __m256i u, __m256i s) { return _mm256_dpbusd_epi32(acc, u, s); }
+#else
+#define SL_X8_QK_VNNI(TT) 0
+SL_INLINE __m256i x8_dpbusd(__m256i acc, __m256i u, __m256i s) { (void)u; (void)s; return acc; }   /* unused */
+#endif
+
+/* isum[t] += the scaled dot of one q4_K super-block of 8 rows (blk) with token t's q8_K block. */
 SL_INLINE void x8_dot_q4k(const int TT, const uint8_t *blk, const __m256i sc[8], const uint8_t *x, size_t xs,
                           int64_t b, __m256i *isum)
 {
     const __m256i m4 = _mm256_set1_epi8(0x0F);
     const uint8_t *qs = blk + 128;
+    const int vnni = SL_X8_QK_VNNI(TT);
     SL_UNROLL
     for (int j = 0; j < 8; j++) {   /* sub-block j: low (j even) or high nibbles of bytes 32 (j/2) .. +31 */
         __m256i s[SL_QK_X8_TT];
@@ -111,22 +123,14 @@ SL_INLINE void x8_dot_q4k(const int TT, const uint8_t *blk, const __m256i sc[8],
             SL_UNROLL
             for (int t = 0; t < TT; t++) {
                 const __m256i xv = x8_bcast4(xblock(x, xs, t, b)->qs + 32 * j + 4 * k);
-#if SL_QK_VNNI
-                s[t] = _mm256_dpbusd_epi32(s[t], q, xv);
-#else
-                s[t] = _mm256_add_epi16(s[t], _mm256_maddubs_epi16(q, xv));
-#endif
+                s[t] = vnni ? x8_dpbusd(s[t], q, xv) : _mm256_add_epi16(s[t], _mm256_maddubs_epi16(q, xv));
                 SL_KEEP(s[t]);
             }
         }
-#if SL_QK_VNNI
         const __m256i sc32 = _mm256_and_si256(sc[j], _mm256_set1_epi32(0xFFFF));
         SL_UNROLL
-        for (int t = 0; t < TT; t++) isum[t] = _mm256_add_epi32(isum[t], _mm256_mullo_epi32(s[t], sc32));
-#else
-        SL_UNROLL
-        for (int t = 0; t < TT; t++) isum[t] = _mm256_add_epi32(isum[t], _mm256_madd_epi16(s[t], sc[j]));
-#endif
+        for (int t = 0; t < TT; t++)
+            isum[t] = _mm256_add_epi32(isum[t], vnni ? _mm256_mullo_epi32(s[t], sc32) : _mm256_madd_epi16(s[t], sc[j]));
     }
 }
 
@@ -201,14 +205,11 @@ SL_INLINE __m256i x8_q6_values(const uint8_t *step, int g)
     return _mm256_or_si256(lo, _mm256_and_si256(hi, m2));
 }
 
-/* isum[t] += the scaled dot of one q6_K super-block of 8 rows (blk) with token t's q8_K block.
- * For value chunk c (128 values) and p (values 8p .. 8p+7 of each group of 32): steps 8c + 2p + h
- * (h = 0, 1; ql chunks 16c + 2p + h, 16c + 8 + 2p + h, qh chunk 8c + 2p + h) give the values of
- * groups g = 0..3, which meet activations 128c + 32g + 8p + 4h and are in sub-block 8c + 2g + p/2. */
-SL_INLINE void x8_dot_q6k(const int TT, const uint8_t *blk, const __m256i sv[16], const uint8_t *x, size_t xs,
-                          int64_t b, __m256i *isum)
+/* The VNNI form: p = 2u, 2u + 1 share sub-block 8c + 2g + u, so their four vpdpbusd sums meet the
+ * scale (as int32) once. */
+SL_INLINE void x8_dot_q6k_vnni(const int TT, const uint8_t *blk, const __m256i sv[16], const uint8_t *x, size_t xs,
+                               int64_t b, __m256i *isum)
 {
-#if SL_QK_VNNI   /* p = 2u, 2u + 1 share sub-block 8c + 2g + u: their four vpdpbusd sums meet the scale once */
     SL_UNROLL
     for (int c = 0; c < 2; c++) {
         SL_UNROLL
@@ -225,7 +226,7 @@ SL_INLINE void x8_dot_q6k(const int TT, const uint8_t *blk, const __m256i sv[16]
                     SL_UNROLL
                     for (int t = 0; t < TT; t++) {
                         const int8_t *xq = xblock(x, xs, t, b)->qs + 128 * c + 32 * g + 8 * p;
-                        s[t] = _mm256_dpbusd_epi32(_mm256_dpbusd_epi32(s[t], qa, x8_bcast4(xq)), qb, x8_bcast4(xq + 4));
+                        s[t] = x8_dpbusd(x8_dpbusd(s[t], qa, x8_bcast4(xq)), qb, x8_bcast4(xq + 4));
                         SL_KEEP(s[t]);
                     }
                 }
@@ -235,7 +236,12 @@ SL_INLINE void x8_dot_q6k(const int TT, const uint8_t *blk, const __m256i sv[16]
             }
         }
     }
-#else
+}
+
+/* The maddubs form: int16 pair sums of two value groups, madd with the (scale, scale) pairs. */
+SL_INLINE void x8_dot_q6k_pairs(const int TT, const uint8_t *blk, const __m256i sv[16], const uint8_t *x,
+                                size_t xs, int64_t b, __m256i *isum)
+{
     SL_UNROLL
     for (int c = 0; c < 2; c++) {
         SL_UNROLL
@@ -255,7 +261,18 @@ SL_INLINE void x8_dot_q6k(const int TT, const uint8_t *blk, const __m256i sv[16]
             }
         }
     }
-#endif
+}
+
+/* isum[t] += the scaled dot of one q6_K super-block of 8 rows (blk) with token t's q8_K block.
+ * For value chunk c (128 values) and p (values 8p .. 8p+7 of each group of 32): steps 8c + 2p + h
+ * (h = 0, 1; ql chunks 16c + 2p + h, 16c + 8 + 2p + h, qh chunk 8c + 2p + h) give the values of
+ * groups g = 0..3, which meet activations 128c + 32g + 8p + 4h and are in sub-block 8c + 2g + p/2.
+ * Both forms give the same exact integers. */
+SL_INLINE void x8_dot_q6k(const int TT, const uint8_t *blk, const __m256i sv[16], const uint8_t *x, size_t xs,
+                          int64_t b, __m256i *isum)
+{
+    if (SL_X8_QK_VNNI(TT)) x8_dot_q6k_vnni(TT, blk, sv, x, xs, b, isum);
+    else x8_dot_q6k_pairs(TT, blk, sv, x, xs, b, isum);
 }
 
 SL_INLINE void x8_tile_q6k(const int TT, int64_t nbc, const uint8_t *wg, const uint8_t *x, size_t xs,
