@@ -33,19 +33,6 @@
 #define SL_Q_TT 4
 #endif
 
-/* Runs CASE(n) with n = tt as a constant (1 <= tt <= SL_Q_TT), so each tile width is its own code. */
-#if SL_Q_TT == 8
-#define SL_Q_TT_DISPATCH(tt, CASE)                                                                  \
-    switch (tt) {                                                                                   \
-    case 1: CASE(1); break; case 2: CASE(2); break; case 3: CASE(3); break; case 4: CASE(4); break; \
-    case 5: CASE(5); break; case 6: CASE(6); break; case 7: CASE(7); break; default: CASE(8); break; \
-    }
-#else
-#define SL_Q_TT_DISPATCH(tt, CASE)                                                                  \
-    switch (tt) {                                                                                   \
-    case 1: CASE(1); break; case 2: CASE(2); break; case 3: CASE(3); break; default: CASE(4); break; \
-    }
-#endif
 #define SL_Q_TCHUNK 32     /* tokens whose activations stay in L2 while a row block passes over them */
 
 /* Per-token activation data of one K chunk, shared by all weight rows. */
@@ -267,7 +254,7 @@ SL_INLINE void gemm_q0(const int is_q4, int64_t K, const void *w, size_t ws, con
                 float *yt = y + t0 * ldy;
                 fill_xtab(&xt, tt, nbc, xt0, xs, is_q4 ? 8 : 0);
 #define SL_Q0_CASE(TT) rows_q0(is_q4, TT, nbc, wk, ws, xt0, xs, &xt, yt, ldy, rb, re, kb0 > 0)
-                SL_Q_TT_DISPATCH(tt, SL_Q0_CASE)
+                SL_TT_DISPATCH(SL_Q_TT, tt, SL_Q0_CASE)
 #undef SL_Q0_CASE
             }
         }

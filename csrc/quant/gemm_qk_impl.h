@@ -269,12 +269,9 @@ SL_INLINE void gemm_qk(const int kind, int64_t K, const void *w, size_t ws, cons
                 for (int64_t r = rb; r < re; r++) {
                     const uint8_t *wr = wk + (size_t)r * ws;
                     float *yr = y + t0 * ldy + r;
-                    switch (tt) {
-                    case 1: row_qk(kind, 1, nbc, wr, xt0, xs, &xt, yr, ldy, kb0 > 0); break;
-                    case 2: row_qk(kind, 2, nbc, wr, xt0, xs, &xt, yr, ldy, kb0 > 0); break;
-                    case 3: row_qk(kind, 3, nbc, wr, xt0, xs, &xt, yr, ldy, kb0 > 0); break;
-                    default: row_qk(kind, 4, nbc, wr, xt0, xs, &xt, yr, ldy, kb0 > 0); break;
-                    }
+#define SL_QK_ROW_CASE(TT) row_qk(kind, TT, nbc, wr, xt0, xs, &xt, yr, ldy, kb0 > 0)
+                    SL_TT_DISPATCH(4, tt, SL_QK_ROW_CASE)
+#undef SL_QK_ROW_CASE
                 }
             }
         }

@@ -294,20 +294,6 @@ SL_INLINE void x8_tile_q6k(const int TT, int64_t nbc, const uint8_t *wg, const u
     x8_store(TT, acc, y, ldy, accumulate);
 }
 
-/* Runs CASE(n) with n = tt as a constant (1 <= tt <= SL_QK_X8_TT). */
-#if SL_QK_X8_TT == 8
-#define SL_QK_X8_DISPATCH(tt, CASE)                                                                 \
-    switch (tt) {                                                                                   \
-    case 1: CASE(1); break; case 2: CASE(2); break; case 3: CASE(3); break; case 4: CASE(4); break; \
-    case 5: CASE(5); break; case 6: CASE(6); break; case 7: CASE(7); break; default: CASE(8); break; \
-    }
-#else
-#define SL_QK_X8_DISPATCH(tt, CASE)                                                                 \
-    switch (tt) {                                                                                   \
-    case 1: CASE(1); break; case 2: CASE(2); break; case 3: CASE(3); break; default: CASE(4); break; \
-    }
-#endif
-
 /* Groups [rb, re) (multiples of 8) x tt tokens of one K chunk. */
 SL_INLINE void x8_qk_groups(const int kind, int tt, int64_t nbc, const uint8_t *wk, size_t ws, const uint8_t *x,
                             size_t xs, const qk_xtab *xt, float *y, int64_t ldy, int64_t rb, int64_t re, int accumulate)
@@ -317,7 +303,7 @@ SL_INLINE void x8_qk_groups(const int kind, int tt, int64_t nbc, const uint8_t *
 #define SL_X8_QK_CASE(TT)                                                                         \
         if (kind == 4) x8_tile_q4k(TT, nbc, wg, x, xs, xt, y + g, ldy, accumulate);              \
         else x8_tile_q6k(TT, nbc, wg, x, xs, xt, y + g, ldy, accumulate)
-        SL_QK_X8_DISPATCH(tt, SL_X8_QK_CASE)
+        SL_TT_DISPATCH(SL_QK_X8_TT, tt, SL_X8_QK_CASE)
 #undef SL_X8_QK_CASE
     }
 }

@@ -140,7 +140,7 @@ SL_INLINE void x8_groups(const int is_q4, int tt, int64_t nbc, const uint8_t *wk
 #define SL_X8_CASE(TT)                                                                              \
         if (is_q4) x8_tile_q4_0(TT, nbc, wg, x, xs, xt, yg, ldy, accumulate);                      \
         else x8_tile_q8_0(TT, nbc, wg, x, xs, xt, yg, ldy, accumulate)
-        SL_Q_TT_DISPATCH(tt, SL_X8_CASE)
+        SL_TT_DISPATCH(SL_Q_TT, tt, SL_X8_CASE)
 #undef SL_X8_CASE
     }
 }

@@ -14,6 +14,20 @@
  * integer add chains into trees whose many live partial sums spill to the stack. */
 #define SL_KEEP(v) __asm__("" : "+x"(v))
 
+/* Runs CASE(n) with n = tt as a compile-time constant (1 <= tt <= max, max 4 or 8), so that each
+ * tile width of a kernel is its own code with its accumulators in registers. */
+#define SL_TT_DISPATCH(max, tt, CASE) SL_TT_DISPATCH_(max, tt, CASE)
+#define SL_TT_DISPATCH_(max, tt, CASE) SL_TT_DISPATCH_##max(tt, CASE)
+#define SL_TT_DISPATCH_4(tt, CASE)                                                                  \
+    switch (tt) {                                                                                   \
+    case 1: CASE(1); break; case 2: CASE(2); break; case 3: CASE(3); break; default: CASE(4); break; \
+    }
+#define SL_TT_DISPATCH_8(tt, CASE)                                                                  \
+    switch (tt) {                                                                                   \
+    case 1: CASE(1); break; case 2: CASE(2); break; case 3: CASE(3); break; case 4: CASE(4); break; \
+    case 5: CASE(5); break; case 6: CASE(6); break; case 7: CASE(7); break; default: CASE(8); break; \
+    }
+
 /* Prefetch the n bytes at p into L1, one request per cache line (decode streams each weight byte
  * once; the hardware prefetcher alone leaves the stream short of the bandwidth, see the callers). */
 SL_INLINE void sl_prefetch_bytes(const void *p, size_t n)
