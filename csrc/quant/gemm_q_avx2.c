@@ -2,6 +2,7 @@
  * gemm_x8_impl.h) and the AVX2 kernel-table filler of the quant module (the k-quants are in
  * gemm_qk_avx2.c, the activation quantizers in codec_avx2.c). */
 #define SL_Q0_VNNI 0
+#define SL_X8_W 256
 #include "quant/gemm_q0_impl.h"
 #include "quant/gemm_x8_impl.h"
 

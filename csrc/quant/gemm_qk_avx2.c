@@ -1,5 +1,6 @@
 /* gemm_qk_avx2.c — AVX2 instantiation of the k-quant gemms (gemm_qk_impl.h) and its table filler. */
 #define SL_QK_VNNI 0
+#define SL_X8_W 256
 #include "quant/gemm_qk_impl.h"
 
 void sl_quant_fill_avx2_qk(sl_kernel_table *t);

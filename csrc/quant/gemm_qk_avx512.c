@@ -1,6 +1,7 @@
 /* gemm_qk_avx512.c — AVX-512 VNNI instantiation of the k-quant gemms (gemm_qk_impl.h: vpdpbusd in
  * the X8 kernels) and its table filler, called by sl_quant_fill_avx512. */
 #define SL_QK_VNNI 1
+#define SL_X8_W 512
 #include "quant/gemm_qk_impl.h"
 
 void sl_quant_fill_avx512_qk(sl_kernel_table *t);

@@ -11,6 +11,7 @@
  *
  * Entry points defined: static gemm_q4_0_x8_impl / gemm_q8_0_x8_impl (the sl_gemm_fn contract). */
 #include "quant/pack_x8.h"
+#include "quant/x8_vec.h"
 
 /* Bytes ahead of the block being read that the q4_0 / q8_0 tiles prefetch (15 q8_0 block groups,
  * 28 of q4_0). Isolated gemv, 16384x4096 in huge pages, idle machine, GB/s 1T / 2T, no prefetch ->
@@ -20,126 +21,118 @@
 #define SL_X8_Q0_AHEAD 4096
 #endif
 
-SL_INLINE __m256i bcast4(const uint8_t *p)
-{
-    int32_t v;
-    memcpy(&v, p, 4);
-    return _mm256_set1_epi32(v);
-}
-
-SL_INLINE void store8(__m256 acc, float *y, int accumulate)
-{
-    if (accumulate) acc = _mm256_add_ps(acc, _mm256_loadu_ps(y));
-    _mm256_storeu_ps(y, acc);
-}
-
-/* 8 rows (one group) x TT tokens of one K chunk; wg: the group's first block of the chunk.
- * VNNI: one vpdpbusd per (chunk, token) with the activation dword broadcast from memory, int32
- * sums straight away; AVX2: maddubs pairs in int16, widened once per block. Same integer sums. */
-SL_INLINE void x8_tile_q4_0(const int TT, int64_t nbc, const uint8_t *wg, const uint8_t *x, size_t xs,
+/* One tile: XV_GROUPS groups of 8 rows (wg, and wg + gs when gs != 0) x TT tokens of one K chunk;
+ * wg: the first group's first block of the chunk. VNNI: one vpdpbusd per (chunk, token) with the
+ * activation dword broadcast from memory, int32 sums straight away; AVX2: maddubs pairs in int16,
+ * widened once per block. Same integer sums. */
+SL_INLINE void x8_tile_q4_0(const int TT, int64_t nbc, const uint8_t *wg, size_t gs, const uint8_t *x, size_t xs,
                             const q0_xtab *xt, float *y, int64_t ldy, int accumulate)
 {
-    const __m256i m4 = _mm256_set1_epi8(0x0F);
-    __m256 acc[SL_Q_TT];
+    const xv_i m4 = xv_set1_8(0x0F);
+    xv_f acc[SL_Q_TT];
     SL_UNROLL
-    for (int t = 0; t < TT; t++) acc[t] = _mm256_setzero_ps();
+    for (int t = 0; t < TT; t++) acc[t] = xv_fzero();
     for (int64_t b = 0; b < nbc; b++) {
         const uint8_t *blk = wg + (size_t)b * 8 * sizeof(sl_block_q4_0);
-        sl_prefetch_bytes(blk + SL_X8_Q0_AHEAD, 8 * sizeof(sl_block_q4_0));
-        __m256i s[SL_Q_TT];
+        xv_prefetch(blk + SL_X8_Q0_AHEAD, gs, 8 * sizeof(sl_block_q4_0));
+        xv_i s[SL_Q_TT];
         SL_UNROLL
-        for (int t = 0; t < TT; t++) s[t] = _mm256_setzero_si256();
+        for (int t = 0; t < TT; t++) s[t] = xv_zero();
         SL_UNROLL
         for (int c = 0; c < 4; c++) {
-            const __m256i v = _mm256_loadu_si256((const __m256i *)(blk + 16 + 32 * c));
-            const __m256i lo = _mm256_and_si256(v, m4), hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
+            const xv_i v = xv_load(blk + 16 + 32 * c, gs);
+            const xv_i lo = xv_and(v, m4), hi = xv_and(xv_srli16(v, 4), m4);
             SL_UNROLL
             for (int t = 0; t < TT; t++) {
                 const uint8_t *xb = x + t * xs + (size_t)b * sizeof(sl_block_q8_0) + 2;
 #if SL_Q0_VNNI
-                s[t] = _mm256_dpbusd_epi32(_mm256_dpbusd_epi32(s[t], lo, bcast4(xb + 4 * c)), hi, bcast4(xb + 16 + 4 * c));
+                s[t] = xv_dpbusd(xv_dpbusd(s[t], lo, xv_bcast4(xb + 4 * c)), hi, xv_bcast4(xb + 16 + 4 * c));
 #else
-                s[t] = _mm256_add_epi16(s[t], _mm256_add_epi16(_mm256_maddubs_epi16(lo, bcast4(xb + 4 * c)),
-                                                               _mm256_maddubs_epi16(hi, bcast4(xb + 16 + 4 * c))));
+                s[t] = xv_add16(s[t], xv_add16(xv_maddubs(lo, xv_bcast4(xb + 4 * c)),
+                                               xv_maddubs(hi, xv_bcast4(xb + 16 + 4 * c))));
 #endif
             }
         }
-        const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)blk));
+        const xv_f dw = xv_load_ph(blk, gs);
         SL_UNROLL
         for (int t = 0; t < TT; t++) {
 #if SL_Q0_VNNI
-            __m256i isum = _mm256_sub_epi32(s[t], _mm256_set1_epi32(xt->b[b].sx8[t]));
+            const xv_i isum = xv_sub32(s[t], xv_set1_32(xt->b[b].sx8[t]));
 #else
-            __m256i isum = _mm256_sub_epi32(_mm256_madd_epi16(s[t], _mm256_set1_epi16(1)),
-                                            _mm256_set1_epi32(xt->b[b].sx8[t]));
+            const xv_i isum = xv_sub32(xv_madd16(s[t], xv_set1_16(1)), xv_set1_32(xt->b[b].sx8[t]));
 #endif
-            __m256 sc = _mm256_mul_ps(dw, _mm256_set1_ps(xt->b[b].dx[t]));
-            acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), sc, acc[t]);
+            const xv_f sc = xv_mul_ps(dw, xv_bcast_ps(&xt->b[b].dx[t]));
+            acc[t] = xv_fmadd_ps(xv_cvt_ps(isum), sc, acc[t]);
         }
     }
     SL_UNROLL
-    for (int t = 0; t < TT; t++) store8(acc[t], y + t * ldy, accumulate);
+    for (int t = 0; t < TT; t++) xv_store(acc[t], y + t * ldy, gs != 0, accumulate);
 }
 
 /* VNNI: weights offset to unsigned (w + 128 = w ^ 0x80), the offset taken back through the
- * activation sums (sx128 = 128 * sum x); AVX2: |w| times x signed by w. Same integer sums. */
-SL_INLINE void x8_tile_q8_0(const int TT, int64_t nbc, const uint8_t *wg, const uint8_t *x, size_t xs,
+ * activation sums (sx128 = 128 * sum x); AVX2: |w| times x signed by w. Same integer sums. A
+ * one-token tile keeps two chains of vpdpbusd (even and odd chunks, added exactly at the end): one
+ * chain of 8 is bound by their latency. */
+SL_INLINE void x8_tile_q8_0(const int TT, int64_t nbc, const uint8_t *wg, size_t gs, const uint8_t *x, size_t xs,
                             const q0_xtab *xt, float *y, int64_t ldy, int accumulate)
 {
-    __m256 acc[SL_Q_TT];
+    xv_f acc[SL_Q_TT];
     SL_UNROLL
-    for (int t = 0; t < TT; t++) acc[t] = _mm256_setzero_ps();
+    for (int t = 0; t < TT; t++) acc[t] = xv_fzero();
     for (int64_t b = 0; b < nbc; b++) {
         const uint8_t *blk = wg + (size_t)b * 8 * sizeof(sl_block_q8_0);
-        sl_prefetch_bytes(blk + SL_X8_Q0_AHEAD, 8 * sizeof(sl_block_q8_0));
-        __m256i s[SL_Q_TT];
+        xv_prefetch(blk + SL_X8_Q0_AHEAD, gs, 8 * sizeof(sl_block_q8_0));
+        xv_i s[SL_Q_TT], s1 = xv_zero();
         SL_UNROLL
-        for (int t = 0; t < TT; t++) s[t] = _mm256_setzero_si256();
+        for (int t = 0; t < TT; t++) s[t] = xv_zero();
         SL_UNROLL
         for (int c = 0; c < 8; c++) {
-            const __m256i v = _mm256_loadu_si256((const __m256i *)(blk + 16 + 32 * c));
+            const xv_i v = xv_load(blk + 16 + 32 * c, gs);
 #if SL_Q0_VNNI
-            const __m256i uv = _mm256_xor_si256(v, _mm256_set1_epi8((char)0x80));
+            const xv_i uv = xv_xor(v, xv_set1_8((char)0x80));
 #else
             const __m256i av = _mm256_abs_epi8(v);
 #endif
             SL_UNROLL
             for (int t = 0; t < TT; t++) {
-                const __m256i xv = bcast4(x + t * xs + (size_t)b * sizeof(sl_block_q8_0) + 2 + 4 * c);
+                const xv_i xa = xv_bcast4(x + t * xs + (size_t)b * sizeof(sl_block_q8_0) + 2 + 4 * c);
 #if SL_Q0_VNNI
-                s[t] = _mm256_dpbusd_epi32(s[t], uv, xv);
+                if (TT == 1 && c % 2) s1 = xv_dpbusd(s1, uv, xa);
+                else s[t] = xv_dpbusd(s[t], uv, xa);
 #else
-                s[t] = _mm256_add_epi32(s[t], _mm256_madd_epi16(_mm256_maddubs_epi16(av, _mm256_sign_epi8(xv, v)),
-                                                                _mm256_set1_epi16(1)));
+                s[t] = xv_add32(s[t], sl_dot_i8_pairs(av, _mm256_sign_epi8(xa, v)));
 #endif
             }
         }
-        const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)blk));
+        const xv_f dw = xv_load_ph(blk, gs);
         SL_UNROLL
         for (int t = 0; t < TT; t++) {
 #if SL_Q0_VNNI
-            const __m256i isum = _mm256_sub_epi32(s[t], _mm256_set1_epi32(xt->b[b].sx8[t]));
+            const xv_i isum = xv_sub32(TT == 1 ? xv_add32(s[0], s1) : s[t], xv_set1_32(xt->b[b].sx8[t]));
 #else
-            const __m256i isum = s[t];
+            const xv_i isum = s[t];
 #endif
-            __m256 sc = _mm256_mul_ps(dw, _mm256_set1_ps(xt->b[b].dx[t]));
-            acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), sc, acc[t]);
+            const xv_f sc = xv_mul_ps(dw, xv_bcast_ps(&xt->b[b].dx[t]));
+            acc[t] = xv_fmadd_ps(xv_cvt_ps(isum), sc, acc[t]);
         }
+        (void)s1;
     }
     SL_UNROLL
-    for (int t = 0; t < TT; t++) store8(acc[t], y + t * ldy, accumulate);
+    for (int t = 0; t < TT; t++) xv_store(acc[t], y + t * ldy, gs != 0, accumulate);
 }
 
-/* Groups [rb, re) (multiples of 8) x tt tokens of one K chunk. */
+/* Groups [rb, re) (multiples of 8) x tt tokens of one K chunk, XV_GROUPS groups per tile. */
 SL_INLINE void x8_groups(const int is_q4, int tt, int64_t nbc, const uint8_t *wk, size_t ws, const uint8_t *x,
                          size_t xs, const q0_xtab *xt, float *y, int64_t ldy, int64_t rb, int64_t re, int accumulate)
 {
-    for (int64_t g = rb; g < re; g += 8) {
+    const int pair = XV_GROUPS == 2 && tt > 1;
+    for (int64_t g = rb; g < re; g += pair ? 16 : 8) {
         const uint8_t *wg = wk + (size_t)g * ws;
+        const size_t gs = pair && g + 8 < re ? 8 * ws : 0;
         float *yg = y + g;
 #define SL_X8_CASE(TT)                                                                              \
-        if (is_q4) x8_tile_q4_0(TT, nbc, wg, x, xs, xt, yg, ldy, accumulate);                      \
-        else x8_tile_q8_0(TT, nbc, wg, x, xs, xt, yg, ldy, accumulate)
+        if (is_q4) x8_tile_q4_0(TT, nbc, wg, gs, x, xs, xt, yg, ldy, accumulate);                  \
+        else x8_tile_q8_0(TT, nbc, wg, gs, x, xs, xt, yg, ldy, accumulate)
         SL_TT_DISPATCH(SL_Q_TT, tt, SL_X8_CASE)
 #undef SL_X8_CASE
     }
