@@ -14,6 +14,7 @@ import sys
 import numpy as np
 
 from solar import _core
+from bench_common import cpu_name  # noqa: E402
 
 SHAPES = [(4096, 4096), (14336, 4096)]          # (N, K): attention / FFN up-gate projections
 DTYPES = ["f32", "f16", "bf16"]
@@ -39,7 +40,6 @@ def time_matmul(dtype, ws, N, K, x, threads, repeats, isa):
 
 NUMPY_SNIPPET = """
 import statistics, sys, time, numpy as np
-from bench_common import cpu_name  # noqa: E402
 N, K, T, reps = map(int, sys.argv[1:5])
 rng = np.random.default_rng(0)
 ws = [rng.standard_normal((N, K), dtype=np.float32) for _ in range(2 if T == 1 else 1)]

@@ -11,6 +11,8 @@
 
 typedef __m256 sv_f32;
 #define SV_LANES 8
+#define SV_TILE_C 3     /* float gemm register tile: tokens (gemm_float_impl.h) */
+#define SV_TILE_R 4     /* ... and rows */
 #define SV_INLINE static inline __attribute__((always_inline))
 
 SV_INLINE sv_f32 sv_zero(void) { return _mm256_setzero_ps(); }
