@@ -36,12 +36,14 @@ def validate(tr, held, a) -> dict:
     return {k: recipe._eval_loss(tr, v, a, n) for k, v in held.items()}
 
 
-def curve(model, tokens, held, steps, a, label, seed, start=0):
-    """Train `model` for `steps`, validating every `a.every` (and before the first step when
-    `start` > 0); returns (trainer, [{step, en, ko}], wall seconds)."""
+def curve(model, tokens, held, steps, a, label, seed, start=0, lr=None):
+    """Train `model` for `steps` (peak learning rate `lr`, default a.lr), validating every
+    `a.every` (and before the first step when `start` > 0); returns (trainer, [{step, en, ko}],
+    wall seconds)."""
     import solar.train
-    tr = solar.train.Trainer(model, lr=a.lr, weight_decay=0.1, warmup=min(50, max(1, steps // 10)),
-                             total_steps=steps, grad_clip=1.0, min_lr=a.lr / 10, n_threads=a.threads)
+    lr = a.lr if lr is None else lr
+    tr = solar.train.Trainer(model, lr=lr, weight_decay=0.1, warmup=min(50, max(1, steps // 10)),
+                             total_steps=steps, grad_clip=1.0, min_lr=lr / 10, n_threads=a.threads)
     sampler = solar.data.BatchSampler(tokens, batch=a.batch, seq=a.seq, seed=seed)
     points, t0 = [], time.time()
     if start:
@@ -104,7 +106,7 @@ def plot(runs, a, path) -> bool:
         ax.grid(alpha=0.3)
     axes[0].legend()
     fig.suptitle(f"DUS {a.layers} -> {2 * (a.layers - a.m)} layers (m={a.m}), D={a.dim}, T={a.steps}, "
-                 f"T'={a.more}, batch {a.batch}x{a.seq}")
+                 f"T'={a.more} (lr {a.more_lr:g}), batch {a.batch}x{a.seq}")
     fig.tight_layout()
     fig.savefig(path)
     return True
@@ -128,9 +130,13 @@ def main(argv=None) -> int:
     ap.add_argument("--kv-heads", type=int, default=2)
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--seq", type=int, default=128)
-    ap.add_argument("--lr", type=float, default=3e-3)
+    ap.add_argument("--lr", type=float, default=3e-3, help="peak learning rate of base and (c)")
+    ap.add_argument("--more-lr", type=float, default=None,
+                    help="peak learning rate of the continued runs (a) and (b) (default: --lr; re-warming to the "
+                         "base's peak first costs both of them loss)")
     ap.add_argument("--threads", type=int, default=None, help="trainer threads (default: all physical cores)")
     a = ap.parse_args(argv)
+    a.more_lr = a.lr if a.more_lr is None else a.more_lr
     if not 0 < a.m < a.layers or a.steps < 1 or a.more < 1 or a.every < 1:
         ap.error("need 0 < m < layers, and steps, more, every >= 1")
     os.makedirs(a.out, exist_ok=True)
@@ -145,9 +151,9 @@ def main(argv=None) -> int:
                                     T, a, "base", a.seed)
     tr.save(os.path.join(a.out, "base"))
     trained = solar.load(os.path.join(a.out, "base"), n_threads=a.threads)
-    _, more_pts, more_wall = curve(trained, tokens, held, T2, a, "(a) longer", a.seed + 1, start=T)
+    _, more_pts, more_wall = curve(trained, tokens, held, T2, a, "(a) longer", a.seed + 1, start=T, lr=a.more_lr)
     _, dus_pts, dus_wall = curve(solar.dus.depth_up_scale(trained, a.m), tokens, held, T2, a, "(b) DUS",
-                                 a.seed + 1, start=T)
+                                 a.seed + 1, start=T, lr=a.more_lr)
     recipe.init_model(os.path.join(a.out, "init-big"), a.vocab, big)
     _, scratch_pts, scratch_wall = curve(solar.load(os.path.join(a.out, "init-big"), n_threads=a.threads), tokens,
                                          held, T + T2, a, "(c) scratch", a.seed)

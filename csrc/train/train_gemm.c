@@ -36,6 +36,7 @@ void sl_tgemm_kernel_ref(int64_t kc, const float *a, int64_t lda, const float *b
 sl_tgemm_kernel_fn sl_tgemm_kernel(void)
 {
 #if SL_HAVE_X86 && defined(__x86_64__)
+    if (sl_runtime_isa() >= SL_ISA_AVX512) return sl_tgemm_kernel_avx512;
     if (sl_runtime_isa() >= SL_ISA_AVX2) return sl_tgemm_kernel_avx2;
 #endif
     return sl_tgemm_kernel_ref;

@@ -2,8 +2,9 @@
  * transposition of A and B, C = alpha * op(A) op(B) + beta * C, row-major with leading dims.
  *
  * The driver packs op(A) into MR-row micro-panels and op(B) into NR-column micro-panels and
- * calls a 6x16 micro-kernel: a scalar `_ref` one (oracle, fallback) or the AVX2/FMA one
- * (train_gemm_avx2.c), chosen per call from the installed ISA level. */
+ * calls a 6x16 micro-kernel: a scalar `_ref` one (oracle, fallback), the AVX2/FMA one
+ * (train_gemm_avx2.c) or the AVX-512 one (train_gemm_avx512.c), chosen per call from the installed
+ * ISA level. */
 #ifndef SL_TRAIN_GEMM_H
 #define SL_TRAIN_GEMM_H
 
@@ -27,6 +28,8 @@ typedef void (*sl_tgemm_kernel_fn)(int64_t kc, const float *a, int64_t lda, cons
 void sl_tgemm_kernel_ref(int64_t kc, const float *a, int64_t lda, const float *b, float *c, int64_t ldc,
                          float alpha, float beta, int64_t mr, int64_t nr);
 #if SL_HAVE_X86 && defined(__x86_64__)
+void sl_tgemm_kernel_avx512(int64_t kc, const float *a, int64_t lda, const float *b, float *c, int64_t ldc,
+                            float alpha, float beta, int64_t mr, int64_t nr);
 void sl_tgemm_kernel_avx2(int64_t kc, const float *a, int64_t lda, const float *b, float *c, int64_t ldc,
                           float alpha, float beta, int64_t mr, int64_t nr);
 #endif
