@@ -1,5 +1,5 @@
-"""The X8 layout (8 rows interleaved per block) of q4_0 / q8_0 / q4_K / q6_K matrices: packing is a byte
-permutation that unpacks to the original; X8 gemms give the bits of the file-layout gemms at
+"""The X8 layout (8 rows interleaved per block) of q4_0 / q8_0 / q4_K / q6_K and f32 / f16 / bf16
+matrices: packing is a byte permutation that unpacks to the original; X8 gemms give the bits of the file-layout gemms at
 every ISA level (tails, token tiles, K chunks, threads); a repacked model computes the same
 logits as one computing from the file, and its weight views stay zero-copy views of the file."""
 import numpy as np
@@ -8,13 +8,15 @@ import pytest
 import solar
 from solar import _core, quant
 
-DTYPES = ["q4_0", "q8_0", "q4_k", "q6_k"]
+FLOATS = ["f32", "f16", "bf16"]
+DTYPES = ["q4_0", "q8_0", "q4_k", "q6_k"] + FLOATS
 LEVELS = ["generic", "avx2", "avx512"]
 ISAS = LEVELS[:LEVELS.index(_core.cpu_isa()) + 1]     # every level this CPU runs
 SHAPE_IDS = ["8x1", "37x2", "64x8", "136x64", "203x3"]   # N x K blocks: tails of 0, 5, 0, 0, 3 rows
-BLOCK = {"q4_0": 32, "q8_0": 32, "q4_k": 256, "q6_k": 256}
-ACT = {"q4_0": "q8_0", "q8_0": "q8_0", "q4_k": "q8_k", "q6_k": "q8_k"}
-CHUNK_BLOCKS = {"q4_0": 1024, "q8_0": 1024, "q4_k": 128, "q6_k": 128}   # blocks per K chunk of the kernels
+BLOCK = {"q4_0": 32, "q8_0": 32, "q4_k": 256, "q6_k": 256, "f32": 32, "f16": 32, "bf16": 32}
+ACT = {"q4_0": "q8_0", "q8_0": "q8_0", "q4_k": "q8_k", "q6_k": "q8_k"}   # the float types take f32 activations
+# blocks per K chunk of the kernels (the float gemm's K block is 512 values)
+CHUNK_BLOCKS = {"q4_0": 1024, "q8_0": 1024, "q4_k": 128, "q6_k": 128, "f32": 16, "f16": 16, "bf16": 16}
 
 
 def _shape(dtype, shape_id):
@@ -30,7 +32,32 @@ def _blocks(dtype, N, K, seed=0):
     w[0, :BLOCK[dtype]] = 0.0                         # an all-zero block
     w[min(3, N - 1), 32 % K] = 1e4                    # one huge value
     w[min(5, N - 1), :K // 2] *= -30.0                # large negative runs: big mins and scales
-    return quant.quantize(w, dtype)
+    return _float_bytes(w, dtype) if dtype in FLOATS else quant.quantize(w, dtype)
+
+
+def _float_bytes(w, dtype):
+    if dtype == "f32":
+        return w
+    if dtype == "f16":
+        return w.astype(np.float16)
+    u = w.view(np.uint32).astype(np.uint64)            # bf16, rounded to nearest even
+    return ((u + 0x7FFF + ((u >> 16) & 1)) >> 16).astype(np.uint16)
+
+
+def _values(w, dtype, N, K):
+    """The weights as float64 (N, K)."""
+    if dtype == "bf16":
+        return (w.astype(np.uint32) << 16).view(np.float32).astype(np.float64)
+    if dtype in FLOATS:
+        return w.astype(np.float64)
+    return quant.dequantize(w, dtype, (N, K)).astype(np.float64)
+
+
+def _activations(x, dtype):
+    """What the kernels multiply: x, or x through the weight type's activation quantizer."""
+    if dtype in FLOATS:
+        return x.astype(np.float64)
+    return quant.dequantize(quant.quantize(x, ACT[dtype]), ACT[dtype], x.shape).astype(np.float64)
 
 
 def _first_diff(a, b):
@@ -46,7 +73,7 @@ def test_pack_then_unpack_is_the_identity_and_moves_every_byte(dtype, shape_id):
     p = _core._pack_x8(dtype, w, N, K)
     assert len(p) == w.nbytes
     assert _core._unpack_x8(dtype, p, N, K) == w.tobytes()
-    if N >= 8:   # a full group is interleaved: its bytes are a permutation, not a copy
+    if N >= 8 and K > BLOCK[dtype]:   # a full group is interleaved: its bytes are a permutation, not a copy
         g = w[:8].tobytes()
         assert p[:len(g)] != g and sorted(p[:len(g)]) == sorted(g)
 
@@ -65,9 +92,7 @@ def test_x8_gemm_equals_the_file_layout_gemm_at_every_isa_level(dtype, shape_id,
         x8 = _core._matmul(dtype, p, N, K, x, isa=isa, layout="x8")
         assert np.array_equal(x8, rows), f"{isa}: {_first_diff(x8, rows)}"
     # the generic X8 level against NumPy on the dequantized weights and activations
-    wf = quant.dequantize(w, dtype, (N, K)).astype(np.float64)
-    xq = quant.dequantize(quant.quantize(x, ACT[dtype]), ACT[dtype], x.shape).astype(np.float64)
-    expect = xq @ wf.T
+    expect = _activations(x, dtype) @ _values(w, dtype, N, K).T
     np.testing.assert_allclose(ref, expect, rtol=1e-4, atol=1e-5 * np.abs(expect).max())
 
 

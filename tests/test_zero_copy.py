@@ -37,8 +37,9 @@ def test_weight_view_is_the_memory_the_engine_reads_without_repacking(tiny_dir):
 
 
 def test_repacking_gives_the_engine_a_copy_and_the_view_stays_the_files(tiny_dir):
-    """Default load: half-precision matrices are computed from an anonymous copy (faster than
-    the file mapping), the view is still the checkpoint's bytes, and both hold the same bits."""
+    """Default load: half-precision matrices are computed from an anonymous copy in the X8 layout
+    (faster than the file mapping), the view is still the checkpoint's bytes, and both hold the
+    same values (the engine's copy seen unpacked)."""
     m = solar.load(tiny_dir("llama", "bf16")[0])
     view = m.weights["model.layers.0.mlp.down_proj.weight"]
     engine = m._core.role_view("w_down", 0)

@@ -7,10 +7,10 @@
 
 SV_INLINE void convert_to_f32(int wt, int64_t n, const void *src, float *dst)
 {
-    const char *s = src;
+    const uint16_t *s = src;
     int64_t i = 0;
-    for (; i + SV_LANES <= n; i += SV_LANES) sv_store(dst + i, gw_load(wt, s, i));
-    if (i < n) sv_store_part(dst + i, (int)(n - i), gw_load_part(wt, s, i, (int)(n - i)));
+    for (; i + SV_LANES <= n; i += SV_LANES) sv_store(dst + i, gw_load(wt, (const char *)(s + i)));
+    if (i < n) sv_store_part(dst + i, (int)(n - i), gw_load_part(wt, s + i, (int)(n - i)));
 }
 
 SV_INLINE void convert_from_f32(int wt, int64_t n, const float *src, void *dst)

@@ -36,29 +36,49 @@ enum { GW_F32, GW_F16, GW_BF16 };
  * unpacks, so it takes 2 tokens. Any tile gives every output the same sums in the same order. */
 #define GW_TILE_C(wt) ((wt) == GW_BF16 ? 2 : SV_TILE_C)
 
-SV_INLINE sv_f32 gw_load(int wt, const char *row, int64_t k)
+/* The weight matrix: base, bytes per row, layout (x8: kernels.h; the rows past the last full
+ * group of an X8 matrix are in the file's layout and come with x8 = 0). */
+typedef struct gw_mat {
+    const char *w;
+    size_t ws;
+    int x8;
+} gw_mat;
+
+/* Value k of row r is at gw_row(m, r) + gw_koff(m, k): the row's start (ROWS) or its place in its
+ * group (X8), and the offset of value k from there. */
+SV_INLINE const char *gw_row(int wt, gw_mat m, int64_t r)
+{
+    const size_t e = wt == GW_F32 ? 4 : 2;
+    return m.x8 ? sl_x8_float_at(m.w, m.ws, e, r, 0) : m.w + (size_t)r * m.ws;
+}
+
+SV_INLINE size_t gw_koff(int wt, gw_mat m, int64_t k)
+{
+    const size_t e = wt == GW_F32 ? 4 : 2, B = SL_X8_FLOAT_BLOCK;
+    return m.x8 ? ((size_t)k / B * 8 * B + (size_t)k % B) * e : (size_t)k * e;
+}
+
+SV_INLINE sv_f32 gw_load(int wt, const char *p)
 {
     switch (wt) {
-    case GW_F16: return sv_load_f16((const uint16_t *)row + k);
-    case GW_BF16: return sv_load_bf16((const uint16_t *)row + k);
-    default: return sv_load((const float *)row + k);
+    case GW_F16: return sv_load_f16((const uint16_t *)p);
+    case GW_BF16: return sv_load_bf16((const uint16_t *)p);
+    default: return sv_load((const float *)p);
     }
 }
 
-SV_INLINE sv_f32 gw_load_part(int wt, const char *row, int64_t k, int n)
+/* The first n < SV_LANES values of a 16-bit weight type at p. */
+SV_INLINE sv_f32 gw_load_part(int wt, const uint16_t *p, int n)
 {
-    switch (wt) {
-    case GW_F16: return sv_load_f16_part((const uint16_t *)row + k, n);
-    case GW_BF16: return sv_load_bf16_part((const uint16_t *)row + k, n);
-    default: return sv_load_part((const float *)row + k, n);
-    }
+    return wt == GW_F16 ? sv_load_f16_part(p, n) : sv_load_bf16_part(p, n);
 }
 
-/* acc[r][c] += W[r, k..k+GW_STEP) * X[c, k..k+GW_STEP) (row pointers w + r*ws, x + c*xs).
- * bf16 works in two halves whose lanes hold a shuffled order of k, the same for W and X
- * (sv_load_bf16_half / sv_load_x_bf16_half); each W row is read (from L1) once per half. */
-SV_INLINE void gemm_step(int wt, int R, int C, int64_t k, const char *w, size_t ws,
-                         const char *x, size_t xs, sv_f32 acc[8][SV_TILE_C])
+/* acc[i][c] += W[row i, k..k+GW_STEP) * X[c, k..k+GW_STEP) (rows at rw[i] + ko, token rows at
+ * x + c*xs + k). A step never leaves an X8 block (GW_STEP divides SL_X8_FLOAT_BLOCK). bf16 works in
+ * two halves whose lanes hold a shuffled order of k, the same for W and X (sv_load_bf16_half /
+ * sv_load_x_bf16_half); each W row is read (from L1) once per half. */
+SV_INLINE void gemm_step(int wt, int R, int C, int64_t k, const char *const rw[8], size_t ko, const char *x,
+                         size_t xs, sv_f32 acc[8][SV_TILE_C])
 {
     for (int h = 0; h < (wt == GW_BF16 ? 2 : 1); h++) {
         sv_f32 xv[SV_TILE_C];
@@ -66,90 +86,99 @@ SV_INLINE void gemm_step(int wt, int R, int C, int64_t k, const char *w, size_t 
             const float *xc = (const float *)(x + c * xs) + k;
             xv[c] = wt == GW_BF16 ? sv_load_x_bf16_half(xc, h) : sv_load(xc);
         }
-        for (int r = 0; r < R; r++) {
-            sv_f32 wv = wt == GW_BF16 ? sv_load_bf16_half((const uint16_t *)(w + r * ws) + k, h)
-                                      : gw_load(wt, w + r * ws, k);
-            for (int c = 0; c < C; c++) acc[r][c] = sv_fma(wv, xv[c], acc[r][c]);
+        for (int i = 0; i < R; i++) {
+            const char *p = rw[i] + ko;
+            sv_f32 wv = wt == GW_BF16 ? sv_load_bf16_half((const uint16_t *)p, h) : gw_load(wt, p);
+            for (int c = 0; c < C; c++) acc[i][c] = sv_fma(wv, xv[c], acc[i][c]);
         }
     }
 }
 
-/* The last n < GW_STEP columns: copied into zero-padded buffers, then one ordinary step. */
-SV_INLINE void gemm_step_tail(int wt, int R, int C, int64_t k, int n, const char *w, size_t ws,
+/* The last n < GW_STEP columns (file layout only: X8 needs K a multiple of its block): copied
+ * into zero-padded buffers, then one ordinary step. */
+SV_INLINE void gemm_step_tail(int wt, int R, int C, int64_t k, int n, const char *const rw[8], size_t ko,
                               const char *x, size_t xs, sv_f32 acc[8][SV_TILE_C])
 {
     float xb[SV_TILE_C][2 * SV_LANES];
     uint32_t wb[8][2 * SV_LANES];   /* room for GW_STEP elements of any weight type */
+    const char *wbr[8];
     size_t esize = wt == GW_F32 ? 4 : 2;
     memset(xb, 0, sizeof xb);
     memset(wb, 0, sizeof wb);
     for (int c = 0; c < C; c++) memcpy(xb[c], (const float *)(x + c * xs) + k, (size_t)n * 4);
-    for (int r = 0; r < R; r++) memcpy(wb[r], w + r * ws + (size_t)k * esize, (size_t)n * esize);
-    gemm_step(wt, R, C, 0, (const char *)wb, sizeof wb[0], (const char *)xb, sizeof xb[0], acc);
+    for (int i = 0; i < R; i++) {
+        memcpy(wb[i], rw[i] + ko, (size_t)n * esize);
+        wbr[i] = (const char *)wb[i];
+    }
+    gemm_step(wt, R, C, 0, wbr, 0, (const char *)xb, sizeof xb[0], acc);
 }
 
-/* One register tile over k in [k0, k1) (k1 - k0 <= SL_GEMM_KC): R rows from w (ws bytes
- * apart) x C tokens from x (xs bytes apart); sums go to y[c*ldy + r] (stored when first). */
-SV_INLINE void gemm_tile(int wt, int R, int C, int64_t k0, int64_t k1, const char *w, size_t ws,
-                         const char *x, size_t xs, float *y, int64_t ldy, int first)
+/* One register tile over k in [k0, k1) (k1 - k0 <= SL_GEMM_KC): R rows from row r of m x C tokens
+ * from x (xs bytes apart); sums go to y[c*ldy + i] (stored when first). */
+SV_INLINE void gemm_tile(int wt, int R, int C, int64_t k0, int64_t k1, gw_mat m, int64_t r, const char *x,
+                         size_t xs, float *y, int64_t ldy, int first)
 {
     sv_f32 acc[8][SV_TILE_C];
-    for (int r = 0; r < R; r++)
-        for (int c = 0; c < C; c++) acc[r][c] = sv_zero();
+    const char *rw[8];
+    for (int i = 0; i < R; i++) {
+        rw[i] = gw_row(wt, m, r + i);
+        for (int c = 0; c < C; c++) acc[i][c] = sv_zero();
+    }
     int64_t k = k0;
-    for (; k + GW_STEP(wt) <= k1; k += GW_STEP(wt)) gemm_step(wt, R, C, k, w, ws, x, xs, acc);
-    if (k < k1) gemm_step_tail(wt, R, C, k, (int)(k1 - k), w, ws, x, xs, acc);
+    for (; k + GW_STEP(wt) <= k1; k += GW_STEP(wt)) gemm_step(wt, R, C, k, rw, gw_koff(wt, m, k), x, xs, acc);
+    if (k < k1) gemm_step_tail(wt, R, C, k, (int)(k1 - k), rw, gw_koff(wt, m, k), x, xs, acc);
     for (int c = 0; c < C; c++) {
         float *yc = y + c * ldy;
-        int r = 0;
-        for (; r + 4 <= R; r += 4)
-            sv_reduce4_into(acc[r][c], acc[r + 1][c], acc[r + 2][c], acc[r + 3][c], yc + r, first);
-        for (; r < R; r++) {
-            float s = sv_reduce(acc[r][c]);
-            yc[r] = first ? s : yc[r] + s;
+        int i = 0;
+        for (; i + 4 <= R; i += 4)
+            sv_reduce4_into(acc[i][c], acc[i + 1][c], acc[i + 2][c], acc[i + 3][c], yc + i, first);
+        for (; i < R; i++) {
+            float s = sv_reduce(acc[i][c]);
+            yc[i] = first ? s : yc[i] + s;
         }
     }
 }
 
 /* Tiles of R rows starting at row r, over tokens [t0, t1) and k in [k0, k1) in KC blocks. */
-SV_INLINE void gemm_rows(int wt, int R, int64_t r, int64_t t0, int64_t t1, int64_t k0, int64_t k1,
-                         const char *w, size_t ws, const char *x, size_t xs, float *y, int64_t ldy)
+SV_INLINE void gemm_rows(int wt, int R, int64_t r, int64_t t0, int64_t t1, int64_t k0, int64_t k1, gw_mat m,
+                         const char *x, size_t xs, float *y, int64_t ldy)
 {
-    const char *wr = w + (size_t)r * ws;
     for (int64_t kc = k0; kc < k1; kc += SL_GEMM_KC) {
         int64_t ke = k1 - kc < SL_GEMM_KC ? k1 : kc + SL_GEMM_KC;
         int first = kc == 0;
         int64_t t = t0;
         if (R > SV_TILE_R) {   /* AVX2's decode tiles: 8 rows x the one token */
-            gemm_tile(wt, R, 1, kc, ke, wr, ws, x + (size_t)t * xs, xs, y + t * ldy + r, ldy, first);
+            gemm_tile(wt, R, 1, kc, ke, m, r, x + (size_t)t * xs, xs, y + t * ldy + r, ldy, first);
             continue;
         }
         for (; t + GW_TILE_C(wt) <= t1; t += GW_TILE_C(wt))
-            gemm_tile(wt, R, GW_TILE_C(wt), kc, ke, wr, ws, x + (size_t)t * xs, xs, y + t * ldy + r, ldy, first);
+            gemm_tile(wt, R, GW_TILE_C(wt), kc, ke, m, r, x + (size_t)t * xs, xs, y + t * ldy + r, ldy, first);
         if (t1 - t == 2)
-            gemm_tile(wt, R, 2, kc, ke, wr, ws, x + (size_t)t * xs, xs, y + t * ldy + r, ldy, first);
+            gemm_tile(wt, R, 2, kc, ke, m, r, x + (size_t)t * xs, xs, y + t * ldy + r, ldy, first);
         else if (t1 - t == 1)
-            gemm_tile(wt, R, 1, kc, ke, wr, ws, x + (size_t)t * xs, xs, y + t * ldy + r, ldy, first);
+            gemm_tile(wt, R, 1, kc, ke, m, r, x + (size_t)t * xs, xs, y + t * ldy + r, ldy, first);
     }
 }
 
-/* All rows [r0, r1) over one X panel: tokens [t0, t1), columns [k0, k1). */
+/* All rows [r0, r1) of m over one X panel: tokens [t0, t1), columns [k0, k1). */
 SV_INLINE void gemm_panel(int wt, int64_t r0, int64_t r1, int64_t t0, int64_t t1, int64_t k0, int64_t k1,
-                          const char *w, size_t ws, const char *x, size_t xs, float *y, int64_t ldy)
+                          gw_mat m, const char *x, size_t xs, float *y, int64_t ldy)
 {
     int64_t r = r0;
     if (t1 - t0 == 1)   /* decode: 8 rows in flight hide the FMA latency */
-        for (; r + 8 <= r1; r += 8) gemm_rows(wt, 8, r, t0, t1, k0, k1, w, ws, x, xs, y, ldy);
+        for (; r + 8 <= r1; r += 8) gemm_rows(wt, 8, r, t0, t1, k0, k1, m, x, xs, y, ldy);
     if (SV_TILE_R == 8)
-        for (; r + 8 <= r1; r += 8) gemm_rows(wt, SV_TILE_R, r, t0, t1, k0, k1, w, ws, x, xs, y, ldy);
-    for (; r + 4 <= r1; r += 4) gemm_rows(wt, 4, r, t0, t1, k0, k1, w, ws, x, xs, y, ldy);
-    for (; r < r1; r++) gemm_rows(wt, 1, r, t0, t1, k0, k1, w, ws, x, xs, y, ldy);
+        for (; r + 8 <= r1; r += 8) gemm_rows(wt, SV_TILE_R, r, t0, t1, k0, k1, m, x, xs, y, ldy);
+    for (; r + 4 <= r1; r += 4) gemm_rows(wt, 4, r, t0, t1, k0, k1, m, x, xs, y, ldy);
+    for (; r < r1; r++) gemm_rows(wt, 1, r, t0, t1, k0, k1, m, x, xs, y, ldy);
 }
 
-/* The sl_gemm_fn contract (kernels.h) for weight type wt. */
-SV_INLINE void gemm_float_run(int wt, int64_t K, const void *w, size_t w_stride, const void *x,
+/* The sl_gemm_fn contract (kernels.h) for weight type wt, in the file's layout or (x8) X8. */
+SV_INLINE void gemm_float_run(int wt, int x8, int64_t K, const void *w, size_t w_stride, const void *x,
                               size_t x_stride, int64_t T, float *y, int64_t ldy, int64_t r0, int64_t r1)
 {
+    const gw_mat m = {(const char *)w, w_stride, x8}, tail = {(const char *)w, w_stride, 0};
+    const int64_t full = !x8 ? r1 : r1 % 8 ? r1 / 8 * 8 : r1;   /* X8: the rows in full groups */
     if (T <= 0 || r1 <= r0) return;
     if (K <= 0) {
         for (int64_t t = 0; t < T; t++)
@@ -170,9 +199,23 @@ SV_INLINE void gemm_float_run(int wt, int64_t K, const void *w, size_t w_stride,
         int64_t t1 = T - t0 < tb ? T : t0 + tb;
         for (int64_t k0 = 0; k0 < K; k0 += kg) {
             int64_t k1 = K - k0 < kg ? K : k0 + kg;
-            gemm_panel(wt, r0, r1, t0, t1, k0, k1, (const char *)w, w_stride, (const char *)x, x_stride, y, ldy);
+            gemm_panel(wt, r0, full, t0, t1, k0, k1, m, (const char *)x, x_stride, y, ldy);
+            if (full < r1) gemm_panel(wt, full, r1, t0, t1, k0, k1, tail, (const char *)x, x_stride, y, ldy);
         }
     }
 }
+
+/* The sl_gemm_fn entry points NAME (file layout) and NAME##_x8 (X8) for weight type WT. */
+#define GW_DEFINE_GEMMS(NAME, WT)                                                                         \
+    static void NAME(int64_t K, const void *w, size_t ws, const void *x, size_t xs, int64_t T, float *y,  \
+                     int64_t ldy, int64_t r0, int64_t r1)                                                 \
+    {                                                                                                     \
+        gemm_float_run(WT, 0, K, w, ws, x, xs, T, y, ldy, r0, r1);                                        \
+    }                                                                                                     \
+    static void NAME##_x8(int64_t K, const void *w, size_t ws, const void *x, size_t xs, int64_t T,       \
+                          float *y, int64_t ldy, int64_t r0, int64_t r1)                                  \
+    {                                                                                                     \
+        gemm_float_run(WT, 1, K, w, ws, x, xs, T, y, ldy, r0, r1);                                        \
+    }
 
 #endif /* SL_GEMM_FLOAT_IMPL_H */

@@ -23,6 +23,17 @@ typedef void (*sl_gemm_fn)(int64_t K, const void *w, size_t w_stride, const void
  * A gemm on X8 weights is called with r0 a multiple of 8 and r1 a multiple of 8 or N (so the
  * rows of a partial last group, the tail, are exactly those past r1 / 8 * 8 when r1 % 8 != 0). */
 typedef enum sl_layout { SL_LAYOUT_ROWS = 0, SL_LAYOUT_X8 = 1 } sl_layout;
+/* The float types' X8 block: value k of row r (in a full group) at
+ *     w + (r / 8) 8 w_stride + (k / B) 8 B e + (r % 8) B e + (k % B) e     (B = 32, e = element bytes)
+ * so a decode tile of 8 rows reads one stream; every SIMD step (8 to 32 values) stays in a block. */
+#define SL_X8_FLOAT_BLOCK 32
+
+static inline const char *sl_x8_float_at(const void *w, size_t w_stride, size_t e, int64_t r, int64_t k)
+{
+    const int64_t B = SL_X8_FLOAT_BLOCK;
+    return (const char *)w + (size_t)(r / 8) * 8 * w_stride + (size_t)(k / B) * 8 * B * e + (size_t)(r % 8) * B * e +
+           (size_t)(k % B) * e;
+}
 
 /* Convert n floats to n elements of a dtype (quantize) / back (dequantize). */
 typedef void (*sl_from_float_fn)(int64_t n, const float *src, void *dst);

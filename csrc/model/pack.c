@@ -24,7 +24,7 @@ static const sl_role MATMUL_ROLES[] = {SL_ROLE_WQ, SL_ROLE_WK, SL_ROLE_WV, SL_RO
 static bool x8_able(const sl_tensor *t)
 {
     return t->shape[0] >= 8 && sl_pack_x8_supported(t->dtype) && sl_k->gemm_x8[t->dtype] &&
-           t->shape[1] % sl_dtype_block_size(t->dtype) == 0;
+           t->shape[1] % sl_pack_x8_block_elems(t->dtype) == 0;
 }
 
 /* X8-able, or read from a file mapping (then copied as it is). */

@@ -400,6 +400,9 @@ static PyObject *pack_common(PyObject *args, int pack)
     int d = parse_dtype(dtype);
     if (d < 0) return NULL;
     if (!sl_pack_x8_supported(d)) return PyErr_Format(PyExc_ValueError, "no X8 layout for %s", dtype);
+    if (K > 0 && K % sl_pack_x8_block_elems(d) != 0)
+        return PyErr_Format(PyExc_ValueError, "K=%lld is not a multiple of the %s X8 block (%lld values)", K, dtype,
+                            (long long)sl_pack_x8_block_elems(d));
     size_t row = sl_dtype_row_bytes(d, K), total;
     if (N < 0 || K <= 0 || row == 0 || !sl_mul_ok(row, (size_t)N, &total))
         return PyErr_Format(PyExc_ValueError, "bad shape (%lld, %lld) for %s", N, K, dtype);

@@ -137,15 +137,18 @@ static int view_typenum(int dtype)
     }
 }
 
-/* A quantized matrix packed for the kernels (SL_LAYOUT_X8) seen in the file's layout: a fresh
- * read-only (rows, row bytes) copy, since its bytes are interleaved in memory. */
+/* A matrix packed for the kernels (SL_LAYOUT_X8) seen in the file's layout: a fresh read-only copy
+ * (rows, values) of a float type, (rows, row bytes) of a quantized one, since its bytes are
+ * interleaved in memory. */
 static PyObject *unpacked_copy(const sl_tensor *t)
 {
-    npy_intp dims[2] = {(npy_intp)t->shape[0], (npy_intp)sl_dtype_row_bytes(t->dtype, t->shape[1])};
-    PyObject *arr = PyArray_SimpleNew(2, dims, NPY_UINT8);
+    const int typenum = view_typenum(t->dtype);
+    const size_t row = sl_dtype_row_bytes(t->dtype, t->shape[1]);
+    npy_intp dims[2] = {(npy_intp)t->shape[0], typenum == NPY_UINT8 ? (npy_intp)row : (npy_intp)t->shape[1]};
+    PyObject *arr = PyArray_SimpleNew(2, dims, typenum);
     if (!arr) return NULL;
     Py_BEGIN_ALLOW_THREADS
-    sl_unpack_x8(t->dtype, t->data, t->shape[0], t->shape[1], PyArray_DATA((PyArrayObject *)arr), (size_t)dims[1]);
+    sl_unpack_x8(t->dtype, t->data, t->shape[0], t->shape[1], PyArray_DATA((PyArrayObject *)arr), row);
     Py_END_ALLOW_THREADS
     PyArray_CLEARFLAGS((PyArrayObject *)arr, NPY_ARRAY_WRITEABLE);
     return arr;

@@ -15,6 +15,8 @@
  *   q6_K (210 B/row): d[8] @0 | scales[16]: 4 chunks @16 | 16 steps of 96 bytes @144, in the order
  *                     the kernel reads them: step s = 8c + 2p + h (c < 2, p < 4, h < 2) holds ql
  *                     chunks 16c + 2p + h and 16c + 8 + 2p + h, then qh chunk s.
+ *   f32 / f16 / bf16: blocks of SL_X8_FLOAT_BLOCK values, the 8 rows' blocks back to back (row r's
+ *                     values k .. k+31 at 8 b block_bytes + r block_bytes): decode reads one stream.
  * Rows after the last full group keep the file's layout. Packing is a byte permutation: no value
  * changes, and the gemms on X8 give the bits of the ROWS gemms.
  *
@@ -35,17 +37,23 @@ typedef struct x8_field {
 
 typedef struct x8_map {
     size_t block_bytes;  /* of one row's block */
+    int64_t elems;       /* values in one row's block */
     int n_fields;
     x8_field f[8];
 } x8_map;
 
-static const x8_map MAP_Q4_0 = {18, 2, {{0, 2, 0, 2, 16}, {2, 16, 16, 4, 32}}};
-static const x8_map MAP_Q8_0 = {34, 2, {{0, 2, 0, 2, 16}, {2, 32, 16, 4, 32}}};
-static const x8_map MAP_Q4_K = {144, 3, {{0, 4, 0, 2, 16}, {4, 12, 32, 4, 32}, {16, 128, 128, 4, 32}}};
-static const x8_map MAP_Q6_K = {210, 7, {{208, 2, 0, 2, 16}, {192, 16, 16, 4, 32},      /* d, scales */
-                                         {0, 32, 144, 4, 96}, {32, 32, 176, 4, 96},     /* ql, c = 0 */
-                                         {64, 32, 912, 4, 96}, {96, 32, 944, 4, 96},    /* ql, c = 1 */
-                                         {128, 64, 208, 4, 96}}};                        /* qh */
+static const x8_map MAP_Q4_0 = {18, 32, 2, {{0, 2, 0, 2, 16}, {2, 16, 16, 4, 32}}};
+static const x8_map MAP_Q8_0 = {34, 32, 2, {{0, 2, 0, 2, 16}, {2, 32, 16, 4, 32}}};
+static const x8_map MAP_Q4_K = {144, 256, 3, {{0, 4, 0, 2, 16}, {4, 12, 32, 4, 32}, {16, 128, 128, 4, 32}}};
+static const x8_map MAP_Q6_K = {210, 256, 7, {{208, 2, 0, 2, 16}, {192, 16, 16, 4, 32},      /* d, scales */
+                                              {0, 32, 144, 4, 96}, {32, 32, 176, 4, 96},     /* ql, c = 0 */
+                                              {64, 32, 912, 4, 96}, {96, 32, 944, 4, 96},    /* ql, c = 1 */
+                                              {128, 64, 208, 4, 96}}};                        /* qh */
+/* Float types: a block is SL_X8_FLOAT_BLOCK values, moved whole (the 8 rows' blocks back to back). */
+static const x8_map MAP_F32 = {4 * SL_X8_FLOAT_BLOCK, SL_X8_FLOAT_BLOCK, 1,
+                               {{0, 4 * SL_X8_FLOAT_BLOCK, 0, 4 * SL_X8_FLOAT_BLOCK, 32 * SL_X8_FLOAT_BLOCK}}};
+static const x8_map MAP_F16 = {2 * SL_X8_FLOAT_BLOCK, SL_X8_FLOAT_BLOCK, 1,
+                               {{0, 2 * SL_X8_FLOAT_BLOCK, 0, 2 * SL_X8_FLOAT_BLOCK, 16 * SL_X8_FLOAT_BLOCK}}};
 
 static const x8_map *map_of(int dtype)
 {
@@ -54,11 +62,15 @@ static const x8_map *map_of(int dtype)
     case SL_DTYPE_Q8_0: return &MAP_Q8_0;
     case SL_DTYPE_Q4_K: return &MAP_Q4_K;
     case SL_DTYPE_Q6_K: return &MAP_Q6_K;
+    case SL_DTYPE_F32: return &MAP_F32;
+    case SL_DTYPE_F16: case SL_DTYPE_BF16: return &MAP_F16;
     default: return NULL;
     }
 }
 
 bool sl_pack_x8_supported(int dtype) { return map_of(dtype) != NULL; }
+
+int64_t sl_pack_x8_block_elems(int dtype) { return map_of(dtype) ? map_of(dtype)->elems : 0; }
 
 /* Offset in an 8-row block of chunk c of row r of field f. */
 static size_t chunk_at(const x8_field *f, int r, size_t c) { return f->dst + f->stride * c + (size_t)f->w * (size_t)r; }
@@ -82,7 +94,7 @@ void sl_pack_x8(int dtype, const void *src, size_t src_stride, int64_t N, int64_
 {
     const x8_map *m = map_of(dtype);
     const size_t bb = m->block_bytes, row = sl_dtype_row_bytes(dtype, K);
-    const int64_t nb = K / sl_dtype_block_size(dtype), groups = N / 8;
+    const int64_t nb = K / m->elems, groups = N / 8;
     const uint8_t *s = src;
     uint8_t *d = dst;
     for (int64_t g = 0; g < groups; g++)
@@ -109,7 +121,7 @@ void sl_unpack_x8(int dtype, const void *src, int64_t N, int64_t K, void *dst, s
 {
     const size_t row = sl_dtype_row_bytes(dtype, K), bb = map_of(dtype)->block_bytes;
     for (int64_t r = 0; r < N; r++)
-        for (int64_t b = 0; b < K / sl_dtype_block_size(dtype); b++)
+        for (int64_t b = 0; b < K / map_of(dtype)->elems; b++)
             sl_unpack_x8_block(dtype, src, row, N, r, b, (uint8_t *)dst + (size_t)r * dst_stride + (size_t)b * bb);
 }
 
