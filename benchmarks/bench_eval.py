@@ -6,8 +6,9 @@ vocab 32000) saved as f16 safetensors in a temp folder.
                                     [--model-dir DIR]   # reuse / keep the generated folder
 
 The peer is lm-eval's ``hf`` model path: one forward of (context + continuation)[:-1] per request,
-batch size 1, float32 weights, log-softmax over the continuation. solar runs the context of a
-question once and each choice from the truncated KV cache (shared-prefix reuse), at each of
+batch size 1, log-softmax over the continuation; float32 weights (lm-eval's default for a CPU, and
+the numbers solar's f16 row reproduces) and bfloat16 (torch's fastest on a CPU with AVX512-BF16).
+solar runs the context of a question once and each choice from the truncated KV cache (shared-prefix reuse), at each of
 ``--dtypes``: f16 (the file's weights, computed in f32: the numbers of the peer) and q8_0 (converted
 at load: what a user evaluating many DUS variants fast would pick). Both score the same token ids
 (Mistral/Llama-2 32000 vocabulary from ../shared/data); tokenization is not timed.
@@ -95,11 +96,12 @@ def run_solar(folder: str, pairs, threads: int, dtype: str | None, reuse: bool):
     return time.perf_counter() - t, [s for s, _ in out]
 
 
-def run_transformers(folder: str, pairs, threads: int):
+def run_transformers(folder: str, pairs, threads: int, dtype: str = "f32"):
     import torch
     import transformers as tf
     torch.set_num_threads(threads)
-    model = tf.AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32).eval()
+    td = {"f32": torch.float32, "bf16": torch.bfloat16}[dtype]
+    model = tf.AutoModelForCausalLM.from_pretrained(folder, dtype=td).eval()
 
     def score(ctx, cont):
         inp = torch.tensor([(ctx + cont)[:-1]], dtype=torch.long)
@@ -125,6 +127,8 @@ def main() -> int:
                     help="solar weight types, comma-separated (f16: as saved; others converted at load)")
     ap.add_argument("--model-dir", default=None, help="use/keep this folder instead of a temp one")
     ap.add_argument("--skip-transformers", action="store_true")
+    ap.add_argument("--hf-dtypes", default="f32,bf16",
+                    help="transformers weight types (f32: lm-eval's default and our numbers; bf16: its fastest here)")
     args = ap.parse_args()
     tok_path = SHARED / "tokenizers" / "mistral-7b-v0.1" / "tokenizer.json"
     if not tok_path.exists():
@@ -145,7 +149,8 @@ def main() -> int:
             if i == 0:
                 rows[f"solar {dt}, no reuse"] = run_solar(folder, pairs, args.threads, load_as, False)
         if not args.skip_transformers:
-            rows["transformers f32, bs 1"] = run_transformers(folder, pairs, args.threads)
+            for hd in args.hf_dtypes.split(","):
+                rows[f"transformers {hd}, bs 1"] = run_transformers(folder, pairs, args.threads, hd)
         report(args, pairs, tokens, rows)
     finally:
         if args.model_dir is None:
@@ -161,11 +166,13 @@ def report(args, pairs, tokens, rows) -> None:
     print(f"task: {args.task}, {args.questions} questions, {n} requests, "
           f"{tokens.mean():.1f} tokens/request (context + continuation)\n")
     peer = rows.get("transformers f32, bs 1")
-    print("| engine | seconds | requests/s | vs transformers |")
-    print("|---|---:|---:|---:|")
+    fast = rows.get("transformers bf16, bs 1")
+    print("| engine | seconds | requests/s | vs transformers f32 | vs transformers bf16 |")
+    print("|---|---:|---:|---:|---:|")
     for name, (secs, _) in rows.items():
         ratio = f"{peer[0] / secs:.2f}x" if peer else "-"
-        print(f"| {name} | {secs:.2f} | {n / secs:.2f} | {ratio} |")
+        ratio_fast = f"{fast[0] / secs:.2f}x" if fast else "-"
+        print(f"| {name} | {secs:.2f} | {n / secs:.2f} | {ratio} | {ratio_fast} |")
     if peer:
         two_choice = args.task in ("kobest_copa", "kobest_boolq", "kobest_wic", "kobest_sentineg")
         for name, (_, scores) in rows.items():
