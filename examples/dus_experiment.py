@@ -16,10 +16,11 @@ Measured (2026-12-07, --steps 1000 --more 500 --threads 2, defaults otherwise: D
 8 x 128 tokens a step; mean of en/ko held-out loss at step 1500, seeds 0 / 1 / 2):
   continued at lr 3e-3:  (a) 5.314 5.272 5.325   (b) 5.303 5.263 5.335   (c) 5.261 5.379 5.332
   --more-lr 1e-3:        (a) 5.319 5.288 5.326   (b) 5.314 5.286 5.321   (c) 5.277 5.268 5.381
-Right after surgery the DUS model is 0.04-0.12 nats worse than its base (the dip SOLAR reports), and
+Right after surgery the DUS model is 0.01-0.12 nats worse than its base (the dip SOLAR reports), and
 recovers within ~100 steps; (b) ends 0.004 nats ahead of (a) on average for 11% more compute, well
-inside the seed-to-seed spread (0.05), and (c) is as good or worse for 20% more compute than (b).
-At this size and data (0.74 M training tokens) depth is not what limits the loss.
+inside the seed-to-seed spread (0.05); (c), with 20% more compute than (b), is better in 4 of the 6
+runs (by up to 0.04) and worse in 2 (by up to 0.12). At this size and data (0.74 M training tokens)
+depth is not what limits the loss.
 """
 import argparse
 import json
