@@ -499,6 +499,12 @@ def test_cli_train_runs_and_saves(tmp_path, monkeypatch, capsys):
     assert len(log["train_loss"]) == 4 and [v[0] for v in log["val"]] == [2, 4]
     loaded = transformers.AutoModelForCausalLM.from_pretrained(tmp_path / "out")
     assert loaded.config.num_hidden_layers == 2
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        return
+    png = (tmp_path / "out" / "loss.png").read_bytes()          # the loss curve, when matplotlib is there
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 1000
 
 
 # ---- kernels -----------------------------------------------------------------------------------
