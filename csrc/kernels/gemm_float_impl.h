@@ -49,13 +49,13 @@ typedef struct gw_mat {
 SV_INLINE const char *gw_row(int wt, gw_mat m, int64_t r)
 {
     const size_t e = wt == GW_F32 ? 4 : 2;
-    return m.x8 ? sl_x8_float_at(m.w, m.ws, e, r, 0) : m.w + (size_t)r * m.ws;
+    return m.x8 ? sl_x8_float_row(m.w, m.ws, e, r) : m.w + (size_t)r * m.ws;
 }
 
 SV_INLINE size_t gw_koff(int wt, gw_mat m, int64_t k)
 {
-    const size_t e = wt == GW_F32 ? 4 : 2, B = SL_X8_FLOAT_BLOCK;
-    return m.x8 ? ((size_t)k / B * 8 * B + (size_t)k % B) * e : (size_t)k * e;
+    const size_t e = wt == GW_F32 ? 4 : 2;
+    return m.x8 ? sl_x8_float_koff(e, k) : (size_t)k * e;
 }
 
 SV_INLINE sv_f32 gw_load(int wt, const char *p)
@@ -165,10 +165,8 @@ SV_INLINE void gemm_panel(int wt, int64_t r0, int64_t r1, int64_t t0, int64_t t1
                           gw_mat m, const char *x, size_t xs, float *y, int64_t ldy)
 {
     int64_t r = r0;
-    if (t1 - t0 == 1)   /* decode: 8 rows in flight hide the FMA latency */
+    if (t1 - t0 == 1 || SV_TILE_R == 8)   /* decode: 8 rows in flight hide the FMA latency */
         for (; r + 8 <= r1; r += 8) gemm_rows(wt, 8, r, t0, t1, k0, k1, m, x, xs, y, ldy);
-    if (SV_TILE_R == 8)
-        for (; r + 8 <= r1; r += 8) gemm_rows(wt, SV_TILE_R, r, t0, t1, k0, k1, m, x, xs, y, ldy);
     for (; r + 4 <= r1; r += 4) gemm_rows(wt, 4, r, t0, t1, k0, k1, m, x, xs, y, ldy);
     for (; r < r1; r++) gemm_rows(wt, 1, r, t0, t1, k0, k1, m, x, xs, y, ldy);
 }

@@ -28,11 +28,21 @@ typedef enum sl_layout { SL_LAYOUT_ROWS = 0, SL_LAYOUT_X8 = 1 } sl_layout;
  * so a decode tile of 8 rows reads one stream; every SIMD step (8 to 32 values) stays in a block. */
 #define SL_X8_FLOAT_BLOCK 32
 
+/* Where row r's value 0 is, and how far value k lies from it (the two terms of the formula). */
+static inline const char *sl_x8_float_row(const void *w, size_t w_stride, size_t e, int64_t r)
+{
+    return (const char *)w + (size_t)(r / 8) * 8 * w_stride + (size_t)(r % 8) * SL_X8_FLOAT_BLOCK * e;
+}
+
+static inline size_t sl_x8_float_koff(size_t e, int64_t k)
+{
+    const size_t B = SL_X8_FLOAT_BLOCK;
+    return ((size_t)k / B * 8 * B + (size_t)k % B) * e;
+}
+
 static inline const char *sl_x8_float_at(const void *w, size_t w_stride, size_t e, int64_t r, int64_t k)
 {
-    const int64_t B = SL_X8_FLOAT_BLOCK;
-    return (const char *)w + (size_t)(r / 8) * 8 * w_stride + (size_t)(k / B) * 8 * B * e + (size_t)(r % 8) * B * e +
-           (size_t)(k % B) * e;
+    return sl_x8_float_row(w, w_stride, e, r) + sl_x8_float_koff(e, k);
 }
 
 /* Convert n floats to n elements of a dtype (quantize) / back (dequantize). */
