@@ -35,6 +35,9 @@ SHAPES = {
     "tinyllama": dict(n_embd=2048, n_layers=22, n_head=32, n_head_kv=4, n_ff=5632, n_vocab=32000),
     # an 8-layer slice of SOLAR-10.7B
     "solar8": dict(n_embd=4096, n_layers=8, n_head=32, n_head_kv=8, n_ff=14336, n_vocab=32000),
+    # EXAONE 4.0 1.2B's matrices (as a llama GGUF: no QK-norm, pre-norm): a tied LM head of 102400
+    # rows, 16% of the weights
+    "tied1b": dict(n_embd=2048, n_layers=30, n_head=32, n_head_kv=8, n_ff=4096, n_vocab=102400, tied=True),
     # TinyLlama's width with 4 layers: larger than any cache, quick to make
     "mid": dict(n_embd=2048, n_layers=4, n_head=32, n_head_kv=4, n_ff=5632, n_vocab=32000),
     # small, for a smoke run
@@ -68,7 +71,8 @@ def random_tensors(s: dict, seed: int = 0):
 
     yield "token_embd.weight", mat(V, D)
     yield "output_norm.weight", np.ones(D, np.float32)
-    yield "output.weight", mat(V, D)
+    if not s.get("tied"):
+        yield "output.weight", mat(V, D)
     for i in range(s["n_layers"]):
         p = f"blk.{i}."
         yield p + "attn_norm.weight", np.ones(D, np.float32)

@@ -38,6 +38,19 @@ def tiny_dir(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def wide_tied_llama(tmp_path_factory) -> str:
+    """wide_llama's shape with tied embeddings: the token embedding is also the LM head. 203
+    tokens: a vocabulary that ends in a part group of 3 rows (packed matrices keep those rows in
+    the file's layout)."""
+    import tiny_models
+    hf = tiny_models.build_hf("llama", hidden_size=256, intermediate_size=512, head_dim=64, vocab_size=203,
+                              tie_word_embeddings=True)
+    path = str(tmp_path_factory.mktemp("wide-tied-llama"))
+    tiny_models.save(hf, path, "llama")
+    return path
+
+
+@pytest.fixture(scope="session")
 def wide_llama(tmp_path_factory) -> str:
     """A tiny Llama whose rows tile k-quant super-blocks (256), with an untied LM head: every
     matrix can be quantized to any type and packed."""

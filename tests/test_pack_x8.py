@@ -145,6 +145,28 @@ def test_repacked_gguf_model_matches_the_file_layout_bit_for_bit(wide_llama, tmp
             assert np.array_equal(packed.forward([t], session=s1), rows.forward([t], session=s2))
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_tied_embedding_is_packed_as_the_lm_head_and_looked_up_exactly(wide_tied_llama, tmp_path, dtype):
+    """A tied embedding is the LM head: packed like the other matrices, and the embedding lookup
+    reads its rows out of the packed groups (ids in full groups and in the 3-row tail)."""
+    ids = [1, 17, 42, 5, 99, 3, 150, 7, 8, 200, 202, 64]
+    gguf_path = solar.load(wide_tied_llama, dtype=dtype).save(tmp_path / "m.gguf")
+    packed, rows = solar.load(gguf_path, n_threads=2), solar.load(gguf_path, repack=False)
+    assert packed._core.role_view("output") is None
+    assert packed._core.role_layout("tok_embd") == "x8" and rows._core.role_layout("tok_embd") == "rows"
+    assert np.array_equal(packed.forward(ids), rows.forward(ids))
+    hp, hr = packed.forward(ids, hidden_states=True)[1], rows.forward(ids, hidden_states=True)[1]
+    assert np.array_equal(hp[0], hr[0])                  # the embedding rows themselves
+    s1, s2 = packed.new_session(), rows.new_session()
+    for t in ids[:4]:
+        assert np.array_equal(packed.forward([t], session=s1), rows.forward([t], session=s2))
+
+
+def test_untied_embedding_is_only_looked_up_and_stays_as_loaded(wide_llama):
+    m = solar.load(wide_llama, dtype="q8_0")
+    assert m._core.role_layout("output") == "x8" and m._core.role_layout("tok_embd") == "rows"
+
+
 def test_repacked_gguf_weights_stay_zero_copy_views_of_the_file(wide_llama, tmp_path):
     gguf = pytest.importorskip("gguf")
     gguf_path = solar.load(wide_llama, dtype="q4_0").save(tmp_path / "m.gguf")

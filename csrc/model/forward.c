@@ -20,6 +20,7 @@
 #include "kernels/kernels.h"
 #include "kernels/matmul.h"
 #include "model/attention.h"
+#include "quant/pack_x8.h"
 #include "runtime/dtype.h"
 #include "runtime/steps.h"
 
@@ -108,13 +109,28 @@ static void save_hidden(const walker *k, int64_t layer, int64_t t)
                k->w->x + t * D, (size_t)D * sizeof(float));
 }
 
+/* Row id of the embedding as floats: in the file's layout one conversion; packed (a tied LM head,
+ * pack.c), block by block out of its group of 8 rows. */
+static void embedding_row(const sl_tensor *e, int64_t id, int64_t D, float *out)
+{
+    size_t row = sl_dtype_row_bytes(e->dtype, D);
+    if (e->layout == SL_LAYOUT_ROWS) {
+        sl_k->to_float[e->dtype](D, (const char *)e->data + (size_t)id * row, out);
+        return;
+    }
+    const int64_t elems = sl_pack_x8_block_elems(e->dtype);
+    _Alignas(64) uint8_t blk[SL_X8_MAX_BLOCK_BYTES];
+    for (int64_t b = 0; b < D / elems; b++) {
+        sl_unpack_x8_block(e->dtype, e->data, row, e->shape[0], id, b, blk);
+        sl_k->to_float[e->dtype](elems, blk, out + b * elems);
+    }
+}
+
 static void item_embed(void *ctx, int64_t t)
 {
     walker *k = ctx;
-    const sl_tensor *e = sl_model_role(k->m, SL_ROLE_TOK_EMBD, 0);
     int64_t D = k->m->hp.n_embd;
-    size_t row = sl_dtype_row_bytes(e->dtype, D);
-    sl_k->to_float[e->dtype](D, (const char *)e->data + (size_t)k->tokens[t] * row, k->w->x + t * D);
+    embedding_row(sl_model_role(k->m, SL_ROLE_TOK_EMBD, 0), k->tokens[t], D, k->w->x + t * D);
     save_hidden(k, 0, t);
 }
 

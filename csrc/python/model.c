@@ -217,21 +217,41 @@ static PyObject *model_roles(PyObject *self, PyObject *noargs)
 }
 
 /* A fresh view on the compute tensor of a role (e.g. the f32 copy of an f16 norm). */
-static PyObject *model_role_view(PyObject *self, PyObject *args)
+/* The compute record of (role name, layer) from args: 0 and *out (NULL: the model has none), or -1
+ * with an exception set. */
+static int role_arg(PyObject *self, PyObject *args, const sl_tensor **out)
 {
     const char *role_name;
     long long il = 0;
-    if (!PyArg_ParseTuple(args, "s|L", &role_name, &il)) return NULL;
+    if (!PyArg_ParseTuple(args, "s|L", &role_name, &il)) return -1;
     const sl_model *m = ((sl_py_model *)self)->model;
     for (int r = 0; r < SL_ROLE_COUNT; r++) {
         if (strcmp(sl_role_name((sl_role)r), role_name) != 0) continue;
-        if (sl_role_is_layer((sl_role)r) && (il < 0 || il >= m->hp.n_layers))
-            return PyErr_Format(PyExc_IndexError, "layer %lld out of range [0, %lld)", il, (long long)m->hp.n_layers);
-        const sl_tensor *t = sl_model_role(m, (sl_role)r, il);
-        if (!t) Py_RETURN_NONE;
-        return sl_py_tensor_view(self, t);
+        if (sl_role_is_layer((sl_role)r) && (il < 0 || il >= m->hp.n_layers)) {
+            PyErr_Format(PyExc_IndexError, "layer %lld out of range [0, %lld)", il, (long long)m->hp.n_layers);
+            return -1;
+        }
+        *out = sl_model_role(m, (sl_role)r, il);
+        return 0;
     }
-    return PyErr_Format(PyExc_ValueError, "unknown role '%s'", role_name);
+    PyErr_Format(PyExc_ValueError, "unknown role '%s'", role_name);
+    return -1;
+}
+
+static PyObject *model_role_view(PyObject *self, PyObject *args)
+{
+    const sl_tensor *t;
+    if (role_arg(self, args, &t) < 0) return NULL;
+    if (!t) Py_RETURN_NONE;
+    return sl_py_tensor_view(self, t);
+}
+
+static PyObject *model_role_layout(PyObject *self, PyObject *args)
+{
+    const sl_tensor *t;
+    if (role_arg(self, args, &t) < 0) return NULL;
+    if (!t) Py_RETURN_NONE;
+    return PyUnicode_FromString(t->layout == SL_LAYOUT_X8 ? "x8" : "rows");
 }
 
 PyObject *sl_py_model_forward(PyObject *self, PyObject *args, PyObject *kw);
@@ -329,6 +349,7 @@ static PyMethodDef model_methods[] = {
     {"tensor_dtypes", model_tensor_dtypes, METH_NOARGS, "dict: checkpoint name -> solar dtype name."},
     {"roles", model_roles, METH_NOARGS, "list of (name, role, layer) of the tensors the forward pass uses."},
     {"role_view", model_role_view, METH_VARARGS, "role_view(role, layer=0): view of the compute tensor."},
+    {"role_layout", model_role_layout, METH_VARARGS, "role_layout(role, layer=0): 'rows' or 'x8' (packed), or None."},
     {"forward", (PyCFunction)(void (*)(void))sl_py_model_forward, METH_VARARGS | METH_KEYWORDS,
      "forward(tokens, session, logits, logits_all, hidden): run tokens, fill arrays."},
     {NULL, NULL, 0, NULL},

@@ -55,6 +55,9 @@ static const x8_map MAP_F32 = {4 * SL_X8_FLOAT_BLOCK, SL_X8_FLOAT_BLOCK, 1,
 static const x8_map MAP_F16 = {2 * SL_X8_FLOAT_BLOCK, SL_X8_FLOAT_BLOCK, 1,
                                {{0, 2 * SL_X8_FLOAT_BLOCK, 0, 2 * SL_X8_FLOAT_BLOCK, 16 * SL_X8_FLOAT_BLOCK}}};
 
+_Static_assert(sizeof(sl_block_q6_k) <= SL_X8_MAX_BLOCK_BYTES && sizeof(sl_block_q4_k) <= SL_X8_MAX_BLOCK_BYTES &&
+                   4 * SL_X8_FLOAT_BLOCK <= SL_X8_MAX_BLOCK_BYTES, "SL_X8_MAX_BLOCK_BYTES");
+
 static const x8_map *map_of(int dtype)
 {
     switch (dtype) {

@@ -13,6 +13,8 @@ int64_t sl_pack_x8_block_elems(int dtype);               /* K must be a multiple
 void sl_pack_x8(int dtype, const void *src, size_t src_stride, int64_t N, int64_t K, void *dst);
 /* The inverse: dst rows dst_stride apart in the file's layout. */
 void sl_unpack_x8(int dtype, const void *src, int64_t N, int64_t K, void *dst, size_t dst_stride);
+/* Bytes of the largest block of one row of an X8 type (q6_K: 210, f32: 128). */
+#define SL_X8_MAX_BLOCK_BYTES 256
 /* Block b of row r of an X8 matrix (N rows, row_bytes apart) in the file's layout, into out. */
 void sl_unpack_x8_block(int dtype, const void *w, size_t row_bytes, int64_t N, int64_t r, int64_t b, void *out);
 
