@@ -262,7 +262,8 @@ def hf_folder_for(shape: str, dtype: str, workdir: str) -> str:
     cfg = {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": s["n_embd"],
            "intermediate_size": s["n_ff"], "num_hidden_layers": s["n_layers"], "num_attention_heads": s["n_head"],
            "num_key_value_heads": s["n_head_kv"], "vocab_size": s["n_vocab"], "rms_norm_eps": 1e-5,
-           "max_position_embeddings": 2048, "rope_theta": 10000.0, "hidden_act": "silu", "tie_word_embeddings": False}
+           "max_position_embeddings": 2048, "rope_theta": 10000.0, "hidden_act": "silu",
+           "tie_word_embeddings": bool(s.get("tied"))}
     save_hf_folder(folder, cfg, tensors)
     return folder
 

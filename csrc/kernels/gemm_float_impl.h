@@ -139,33 +139,38 @@ SV_INLINE void gemm_tile(int wt, int R, int C, int64_t k0, int64_t k1, gw_mat m,
     }
 }
 
-/* Tiles of R rows starting at row r, over tokens [t0, t1) and k in [k0, k1) in KC blocks. */
+/* Tiles of R rows starting at row r, over tokens [t0, t1) and k in [k0, k1) in KC blocks. R may be
+ * 8 on a 4-row ISA: one token runs as one 8-row tile (8 rows in flight hide the FMA latency), more
+ * as both 4-row halves per token tile, so an X8 group's K block is read whole while it is in L1. */
 SV_INLINE void gemm_rows(int wt, int R, int64_t r, int64_t t0, int64_t t1, int64_t k0, int64_t k1, gw_mat m,
                          const char *x, size_t xs, float *y, int64_t ldy)
 {
+    const int RT = R < SV_TILE_R ? R : SV_TILE_R;
     for (int64_t kc = k0; kc < k1; kc += SL_GEMM_KC) {
         int64_t ke = k1 - kc < SL_GEMM_KC ? k1 : kc + SL_GEMM_KC;
         int first = kc == 0;
         int64_t t = t0;
-        if (R > SV_TILE_R) {   /* AVX2's decode tiles: 8 rows x the one token */
+        if (t1 - t0 == 1 && R > SV_TILE_R) {
             gemm_tile(wt, R, 1, kc, ke, m, r, x + (size_t)t * xs, xs, y + t * ldy + r, ldy, first);
             continue;
         }
-        for (; t + GW_TILE_C(wt) <= t1; t += GW_TILE_C(wt))
-            gemm_tile(wt, R, GW_TILE_C(wt), kc, ke, m, r, x + (size_t)t * xs, xs, y + t * ldy + r, ldy, first);
-        if (t1 - t == 2)
-            gemm_tile(wt, R, 2, kc, ke, m, r, x + (size_t)t * xs, xs, y + t * ldy + r, ldy, first);
-        else if (t1 - t == 1)
-            gemm_tile(wt, R, 1, kc, ke, m, r, x + (size_t)t * xs, xs, y + t * ldy + r, ldy, first);
+#define SL_GEMM_TILES(C)                                                                             \
+        for (int h = 0; h < R; h += RT)                                                              \
+            gemm_tile(wt, RT, C, kc, ke, m, r + h, x + (size_t)t * xs, xs, y + t * ldy + r + h, ldy, first)
+        for (; t + GW_TILE_C(wt) <= t1; t += GW_TILE_C(wt)) SL_GEMM_TILES(GW_TILE_C(wt));
+        if (t1 - t == 2) SL_GEMM_TILES(2);
+        else if (t1 - t == 1) SL_GEMM_TILES(1);
+#undef SL_GEMM_TILES
     }
 }
 
-/* All rows [r0, r1) of m over one X panel: tokens [t0, t1), columns [k0, k1). */
+/* All rows [r0, r1) of m over one X panel: tokens [t0, t1), columns [k0, k1). Groups of 8 rows
+ * where the tile has 8, for one token, and for an X8 matrix (whose group is one block stream). */
 SV_INLINE void gemm_panel(int wt, int64_t r0, int64_t r1, int64_t t0, int64_t t1, int64_t k0, int64_t k1,
                           gw_mat m, const char *x, size_t xs, float *y, int64_t ldy)
 {
     int64_t r = r0;
-    if (t1 - t0 == 1 || SV_TILE_R == 8)   /* decode: 8 rows in flight hide the FMA latency */
+    if (t1 - t0 == 1 || SV_TILE_R == 8 || m.x8)
         for (; r + 8 <= r1; r += 8) gemm_rows(wt, 8, r, t0, t1, k0, k1, m, x, xs, y, ldy);
     for (; r + 4 <= r1; r += 4) gemm_rows(wt, 4, r, t0, t1, k0, k1, m, x, xs, y, ldy);
     for (; r < r1; r++) gemm_rows(wt, 1, r, t0, t1, k0, k1, m, x, xs, y, ldy);
