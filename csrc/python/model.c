@@ -216,7 +216,6 @@ static PyObject *model_roles(PyObject *self, PyObject *noargs)
     return l;
 }
 
-/* A fresh view on the compute tensor of a role (e.g. the f32 copy of an f16 norm). */
 /* The compute record of (role name, layer) from args: 0 and *out (NULL: the model has none), or -1
  * with an exception set. */
 static int role_arg(PyObject *self, PyObject *args, const sl_tensor **out)
@@ -238,6 +237,7 @@ static int role_arg(PyObject *self, PyObject *args, const sl_tensor **out)
     return -1;
 }
 
+/* A fresh view on the compute tensor of a role (e.g. the f32 copy of an f16 norm). */
 static PyObject *model_role_view(PyObject *self, PyObject *args)
 {
     const sl_tensor *t;
