@@ -139,28 +139,33 @@ SV_INLINE void gemm_tile(int wt, int R, int C, int64_t k0, int64_t k1, gw_mat m,
     }
 }
 
+/* The R rows from row r x C tokens from token t of one K block, as tiles of RT rows. */
+SV_INLINE void gemm_tiles(int wt, int R, int RT, int C, int64_t kc, int64_t ke, gw_mat m, int64_t r, int64_t t,
+                          const char *x, size_t xs, float *y, int64_t ldy, int first)
+{
+    for (int h = 0; h < R; h += RT)
+        gemm_tile(wt, RT, C, kc, ke, m, r + h, x + (size_t)t * xs, xs, y + t * ldy + r + h, ldy, first);
+}
+
 /* Tiles of R rows starting at row r, over tokens [t0, t1) and k in [k0, k1) in KC blocks. R may be
  * 8 on a 4-row ISA: one token runs as one 8-row tile (8 rows in flight hide the FMA latency), more
  * as both 4-row halves per token tile, so an X8 group's K block is read whole while it is in L1. */
 SV_INLINE void gemm_rows(int wt, int R, int64_t r, int64_t t0, int64_t t1, int64_t k0, int64_t k1, gw_mat m,
                          const char *x, size_t xs, float *y, int64_t ldy)
 {
-    const int RT = R < SV_TILE_R ? R : SV_TILE_R;
+    const int RT = R < SV_TILE_R ? R : SV_TILE_R;    /* a constant: R and RT must fold for the registers */
     for (int64_t kc = k0; kc < k1; kc += SL_GEMM_KC) {
         int64_t ke = k1 - kc < SL_GEMM_KC ? k1 : kc + SL_GEMM_KC;
         int first = kc == 0;
         int64_t t = t0;
         if (t1 - t0 == 1 && R > SV_TILE_R) {
-            gemm_tile(wt, R, 1, kc, ke, m, r, x + (size_t)t * xs, xs, y + t * ldy + r, ldy, first);
+            gemm_tiles(wt, R, R, 1, kc, ke, m, r, t, x, xs, y, ldy, first);
             continue;
         }
-#define SL_GEMM_TILES(C)                                                                             \
-        for (int h = 0; h < R; h += RT)                                                              \
-            gemm_tile(wt, RT, C, kc, ke, m, r + h, x + (size_t)t * xs, xs, y + t * ldy + r + h, ldy, first)
-        for (; t + GW_TILE_C(wt) <= t1; t += GW_TILE_C(wt)) SL_GEMM_TILES(GW_TILE_C(wt));
-        if (t1 - t == 2) SL_GEMM_TILES(2);
-        else if (t1 - t == 1) SL_GEMM_TILES(1);
-#undef SL_GEMM_TILES
+        for (; t + GW_TILE_C(wt) <= t1; t += GW_TILE_C(wt))
+            gemm_tiles(wt, R, RT, GW_TILE_C(wt), kc, ke, m, r, t, x, xs, y, ldy, first);
+        if (t1 - t == 2) gemm_tiles(wt, R, RT, 2, kc, ke, m, r, t, x, xs, y, ldy, first);
+        else if (t1 - t == 1) gemm_tiles(wt, R, RT, 1, kc, ke, m, r, t, x, xs, y, ldy, first);
     }
 }
 
