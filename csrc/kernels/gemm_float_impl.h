@@ -28,20 +28,18 @@
 
 enum { GW_F32, GW_F16, GW_BF16 };
 
-/* Elements per k step: bf16 steps two vectors at a time (see sv_load_bf16_pair). */
-#define GW_STEP(wt) ((wt) == GW_BF16 ? 2 * SV_LANES : SV_LANES)
 /* Register tiles of SV_TILE_R rows x SV_TILE_C tokens: 4 x 3 with AVX2's 16 registers, 8 x 3 with
  * AVX-512's 32 (f16 gemm 5632x2048, 1 thread, Zen 5, GFLOP/s at T = 80 / 512, R x C: 4 x 3 158 /
- * 180, 6 x 4 169 / 187, 12 x 2 155 / 164, 8 x 3 185 / 205); bf16 needs a zero register for its
- * unpacks, so it takes 2 tokens. Any tile gives every output the same sums in the same order. */
-#define GW_TILE_C(wt) ((wt) == GW_BF16 ? 2 : SV_TILE_C)
+ * 180, 6 x 4 169 / 187, 12 x 2 155 / 164, 8 x 3 185 / 205). Any tile gives every output the same
+ * sums in the same order. */
 
 /* The weight matrix: base, bytes per row, layout (x8: kernels.h; the rows past the last full
- * group of an X8 matrix are in the file's layout and come with x8 = 0). */
+ * group of an X8 matrix are in the file's layout and come with x8 = 0). wide: a block of 16-bit
+ * weights already widened to f32 by gemm_widen (rows ws bytes apart, in gemm_step's lane order). */
 typedef struct gw_mat {
     const char *w;
     size_t ws;
-    int x8;
+    int x8, wide;
 } gw_mat;
 
 /* Value k of row r is at gw_row(m, r) + gw_koff(m, k): the row's start (ROWS) or its place in its
@@ -49,13 +47,13 @@ typedef struct gw_mat {
 SV_INLINE const char *gw_row(int wt, gw_mat m, int64_t r)
 {
     const size_t e = wt == GW_F32 ? 4 : 2;
-    return m.x8 ? sl_x8_float_row(m.w, m.ws, e, r) : m.w + (size_t)r * m.ws;
+    return m.x8 && !m.wide ? sl_x8_float_row(m.w, m.ws, e, r) : m.w + (size_t)r * m.ws;
 }
 
 SV_INLINE size_t gw_koff(int wt, gw_mat m, int64_t k)
 {
-    const size_t e = wt == GW_F32 ? 4 : 2;
-    return m.x8 ? sl_x8_float_koff(e, k) : (size_t)k * e;
+    const size_t e = wt == GW_F32 || m.wide ? 4 : 2;
+    return m.x8 && !m.wide ? sl_x8_float_koff(e, k) : (size_t)k * e;
 }
 
 SV_INLINE sv_f32 gw_load(int wt, const char *p)
@@ -73,34 +71,28 @@ SV_INLINE sv_f32 gw_load_part(int wt, const uint16_t *p, int n)
     return wt == GW_F16 ? sv_load_f16_part(p, n) : sv_load_bf16_part(p, n);
 }
 
-/* acc[i][c] += W[row i, k..k+GW_STEP) * X[c, k..k+GW_STEP) (rows at rw[i] + ko, token rows at
- * x + c*xs + k). A step never leaves an X8 block (GW_STEP divides SL_X8_FLOAT_BLOCK). bf16 works in
- * two halves whose lanes hold a shuffled order of k, the same for W and X (sv_load_bf16_half /
- * sv_load_x_bf16_half); each W row is read (from L1) once per half. */
-SV_INLINE void gemm_step(int wt, int R, int C, int64_t k, const char *const rw[8], size_t ko, const char *x,
-                         size_t xs, sv_f32 acc[8][SV_TILE_C])
+/* acc[i][c] += W[row i, k..k+SV_LANES) * X[c, k..k+SV_LANES) (rows at rw[i] + ko, token rows at
+ * x + c*xs + k; wide: the rows hold f32 from gemm_widen). A step never leaves an X8 block
+ * (SV_LANES divides SL_X8_FLOAT_BLOCK). Each weight vector is held in a register for its C FMAs. */
+SV_INLINE void gemm_step(int wt, int wide, int R, int C, int64_t k, const char *const rw[8], size_t ko,
+                         const char *x, size_t xs, sv_f32 acc[8][SV_TILE_C])
 {
-    for (int h = 0; h < (wt == GW_BF16 ? 2 : 1); h++) {
-        sv_f32 xv[SV_TILE_C];
-        for (int c = 0; c < C; c++) {
-            const float *xc = (const float *)(x + c * xs) + k;
-            xv[c] = wt == GW_BF16 ? sv_load_x_bf16_half(xc, h) : sv_load(xc);
-        }
-        for (int i = 0; i < R; i++) {
-            const char *p = rw[i] + ko;
-            sv_f32 wv = wt == GW_BF16 ? sv_load_bf16_half((const uint16_t *)p, h) : gw_load(wt, p);
-            for (int c = 0; c < C; c++) acc[i][c] = sv_fma(wv, xv[c], acc[i][c]);
-        }
+    sv_f32 xv[SV_TILE_C];
+    for (int c = 0; c < C; c++) xv[c] = sv_load((const float *)(x + c * xs) + k);
+    for (int i = 0; i < R; i++) {
+        const char *p = rw[i] + ko;
+        sv_f32 wv = sv_in_reg(wide ? sv_load((const float *)p) : gw_load(wt, p));
+        for (int c = 0; c < C; c++) acc[i][c] = sv_fma(wv, xv[c], acc[i][c]);
     }
 }
 
-/* The last n < GW_STEP columns (file layout only: X8 needs K a multiple of its block): copied
- * into zero-padded buffers, then one ordinary step. */
+/* The last n < SV_LANES columns (file layout only: X8 needs K a multiple of its block; never
+ * wide): copied into zero-padded buffers, then one ordinary step. */
 SV_INLINE void gemm_step_tail(int wt, int R, int C, int64_t k, int n, const char *const rw[8], size_t ko,
                               const char *x, size_t xs, sv_f32 acc[8][SV_TILE_C])
 {
-    float xb[SV_TILE_C][2 * SV_LANES];
-    uint32_t wb[8][2 * SV_LANES];   /* room for GW_STEP elements of any weight type */
+    float xb[SV_TILE_C][SV_LANES];
+    uint32_t wb[8][SV_LANES];   /* room for SV_LANES values of any weight type */
     const char *wbr[8];
     size_t esize = wt == GW_F32 ? 4 : 2;
     memset(xb, 0, sizeof xb);
@@ -110,7 +102,7 @@ SV_INLINE void gemm_step_tail(int wt, int R, int C, int64_t k, int n, const char
         memcpy(wb[i], rw[i] + ko, (size_t)n * esize);
         wbr[i] = (const char *)wb[i];
     }
-    gemm_step(wt, R, C, 0, wbr, 0, (const char *)xb, sizeof xb[0], acc);
+    gemm_step(wt, 0, R, C, 0, wbr, 0, (const char *)xb, sizeof xb[0], acc);
 }
 
 /* One register tile over k in [k0, k1) (k1 - k0 <= SL_GEMM_KC): R rows from row r of m x C tokens
@@ -125,7 +117,8 @@ SV_INLINE void gemm_tile(int wt, int R, int C, int64_t k0, int64_t k1, gw_mat m,
         for (int c = 0; c < C; c++) acc[i][c] = sv_zero();
     }
     int64_t k = k0;
-    for (; k + GW_STEP(wt) <= k1; k += GW_STEP(wt)) gemm_step(wt, R, C, k, rw, gw_koff(wt, m, k), x, xs, acc);
+    for (; k + SV_LANES <= k1; k += SV_LANES)
+        gemm_step(wt, m.wide, R, C, k, rw, gw_koff(wt, m, k), x, xs, acc);
     if (k < k1) gemm_step_tail(wt, R, C, k, (int)(k1 - k), rw, gw_koff(wt, m, k), x, xs, acc);
     for (int c = 0; c < C; c++) {
         float *yc = y + c * ldy;
@@ -139,33 +132,64 @@ SV_INLINE void gemm_tile(int wt, int R, int C, int64_t k0, int64_t k1, gw_mat m,
     }
 }
 
-/* The R rows from row r x C tokens from token t of one K block, as tiles of RT rows. */
+/* The R rows from row r x C tokens from token t of one K block, as tiles of RT rows; yr: Y's
+ * column of row r. */
 SV_INLINE void gemm_tiles(int wt, int R, int RT, int C, int64_t kc, int64_t ke, gw_mat m, int64_t r, int64_t t,
-                          const char *x, size_t xs, float *y, int64_t ldy, int first)
+                          const char *x, size_t xs, float *yr, int64_t ldy, int first)
 {
     for (int h = 0; h < R; h += RT)
-        gemm_tile(wt, RT, C, kc, ke, m, r + h, x + (size_t)t * xs, xs, y + t * ldy + r + h, ldy, first);
+        gemm_tile(wt, RT, C, kc, ke, m, r + h, x + (size_t)t * xs, xs, yr + t * ldy + h, ldy, first);
+}
+
+/* The R rows from row r of one K block over tokens [t0, t1): tiles of RT rows x SV_TILE_C tokens,
+ * then the 2 or 1 tokens left. */
+SV_INLINE void gemm_tokens(int wt, int R, int RT, int64_t kc, int64_t ke, gw_mat m, int64_t r, int64_t t0,
+                           int64_t t1, const char *x, size_t xs, float *yr, int64_t ldy, int first)
+{
+    int64_t t = t0;
+    for (; t + SV_TILE_C <= t1; t += SV_TILE_C) gemm_tiles(wt, R, RT, SV_TILE_C, kc, ke, m, r, t, x, xs, yr, ldy, first);
+    if (t1 - t == 2) gemm_tiles(wt, R, RT, 2, kc, ke, m, r, t, x, xs, yr, ldy, first);
+    else if (t1 - t == 1) gemm_tiles(wt, R, RT, 1, kc, ke, m, r, t, x, xs, yr, ldy, first);
+}
+
+/* Tokens from which a 16-bit K block is widened to f32 once and its tiles read that copy, so the
+ * conversions are paid once per R rows and K block instead of once per token tile (Ice Lake
+ * AVX-512, 1 thread, f16 / bf16 2048x2048: T = 6 0.84x, T = 12 1.0x, T = 24-512 1.17-1.27x). */
+#define GW_WIDEN_MIN_T (4 * SV_TILE_C)
+
+/* Rows [r, r + R) x columns [kc, ke) of m (16-bit) as f32 into buf (row i at buf + i*SL_GEMM_KC).
+ * Exact, so the sums and their order are those of reading the 16-bit weights. */
+SV_INLINE void gemm_widen(int wt, int R, gw_mat m, int64_t r, int64_t kc, int64_t ke, float *buf)
+{
+    for (int i = 0; i < R; i++) {
+        const char *row = gw_row(wt, m, r + i);
+        float *b = buf + (size_t)i * SL_GEMM_KC;
+        for (int64_t k = kc; k < ke; k += SV_LANES) sv_store(b + (k - kc), gw_load(wt, row + gw_koff(wt, m, k)));
+    }
 }
 
 /* Tiles of R rows starting at row r, over tokens [t0, t1) and k in [k0, k1) in KC blocks. R may be
  * 8 on a 4-row ISA: one token runs as one 8-row tile (8 rows in flight hide the FMA latency), more
- * as both 4-row halves per token tile, so an X8 group's K block is read whole while it is in L1. */
+ * as both 4-row halves per token tile, so an X8 group's K block is read whole while it is in L1.
+ * Many tokens of 16-bit weights: each K block is widened once (gemm_widen) and the tiles read it. */
 SV_INLINE void gemm_rows(int wt, int R, int64_t r, int64_t t0, int64_t t1, int64_t k0, int64_t k1, gw_mat m,
                          const char *x, size_t xs, float *y, int64_t ldy)
 {
     const int RT = R < SV_TILE_R ? R : SV_TILE_R;    /* a constant: R and RT must fold for the registers */
+    _Alignas(64) float wbuf[wt == GW_F32 ? 1 : 8 * SL_GEMM_KC];
     for (int64_t kc = k0; kc < k1; kc += SL_GEMM_KC) {
         int64_t ke = k1 - kc < SL_GEMM_KC ? k1 : kc + SL_GEMM_KC;
         int first = kc == 0;
-        int64_t t = t0;
         if (t1 - t0 == 1 && R > SV_TILE_R) {
-            gemm_tiles(wt, R, R, 1, kc, ke, m, r, t, x, xs, y, ldy, first);
-            continue;
+            gemm_tiles(wt, R, R, 1, kc, ke, m, r, t0, x, xs, y + r, ldy, first);
+        } else if (wt != GW_F32 && t1 - t0 >= GW_WIDEN_MIN_T && (ke - kc) % SV_LANES == 0) {
+            const gw_mat wm = {(const char *)wbuf, SL_GEMM_KC * sizeof(float), 0, 1};
+            gemm_widen(wt, R, m, r, kc, ke, wbuf);
+            gemm_tokens(wt, R, RT, 0, ke - kc, wm, 0, t0, t1, x + (size_t)kc * sizeof(float), xs, y + r, ldy,
+                        first);
+        } else {
+            gemm_tokens(wt, R, RT, kc, ke, m, r, t0, t1, x, xs, y + r, ldy, first);
         }
-        for (; t + GW_TILE_C(wt) <= t1; t += GW_TILE_C(wt))
-            gemm_tiles(wt, R, RT, GW_TILE_C(wt), kc, ke, m, r, t, x, xs, y, ldy, first);
-        if (t1 - t == 2) gemm_tiles(wt, R, RT, 2, kc, ke, m, r, t, x, xs, y, ldy, first);
-        else if (t1 - t == 1) gemm_tiles(wt, R, RT, 1, kc, ke, m, r, t, x, xs, y, ldy, first);
     }
 }
 
@@ -185,7 +209,7 @@ SV_INLINE void gemm_panel(int wt, int64_t r0, int64_t r1, int64_t t0, int64_t t1
 SV_INLINE void gemm_float_run(int wt, int x8, int64_t K, const void *w, size_t w_stride, const void *x,
                               size_t x_stride, int64_t T, float *y, int64_t ldy, int64_t r0, int64_t r1)
 {
-    const gw_mat m = {(const char *)w, w_stride, x8}, tail = {(const char *)w, w_stride, 0};
+    const gw_mat m = {(const char *)w, w_stride, x8, 0}, tail = {(const char *)w, w_stride, 0, 0};
     const int64_t full = !x8 ? r1 : r1 % 8 ? r1 / 8 * 8 : r1;   /* X8: the rows in full groups */
     if (T <= 0 || r1 <= r0) return;
     if (K <= 0) {

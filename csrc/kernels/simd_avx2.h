@@ -18,6 +18,9 @@ typedef __m256 sv_f32;
 SV_INLINE sv_f32 sv_zero(void) { return _mm256_setzero_ps(); }
 SV_INLINE sv_f32 sv_set1(float a) { return _mm256_set1_ps(a); }
 SV_INLINE sv_f32 sv_load(const float *p) { return _mm256_loadu_ps(p); }
+/* v as it is, in a register: a value used several times is not re-read from memory per use
+ * (GCC otherwise folds one load into each FMA, which makes a gemm tile load-bound). */
+SV_INLINE sv_f32 sv_in_reg(sv_f32 v) { __asm__("" : "+x"(v)); return v; }
 SV_INLINE void sv_store(float *p, sv_f32 v) { _mm256_storeu_ps(p, v); }
 SV_INLINE sv_f32 sv_add(sv_f32 a, sv_f32 b) { return _mm256_add_ps(a, b); }
 SV_INLINE sv_f32 sv_sub(sv_f32 a, sv_f32 b) { return _mm256_sub_ps(a, b); }
@@ -78,19 +81,6 @@ SV_INLINE sv_f32 sv_load_bf16_part(const uint16_t *p, int n)
     memcpy(b, p, (size_t)n * 2);
     return sv_load_bf16(b);
 }
-/* 2*8 bf16 -> two float vectors, lanes [e0..e3, e8..e11] and [e4..e7, e12..e15] (half h = 0 / 1
- * by one load and an unpack); sv_load_x_bf16_half loads X in the same lane order. */
-SV_INLINE sv_f32 sv_load_bf16_half(const uint16_t *p, int h)
-{
-    __m256i a = _mm256_loadu_si256((const __m256i *)p), z = _mm256_setzero_si256();
-    return _mm256_castsi256_ps(h ? _mm256_unpackhi_epi16(z, a) : _mm256_unpacklo_epi16(z, a));
-}
-SV_INLINE sv_f32 sv_load_x_bf16_half(const float *p, int h)
-{
-    __m128 lo = _mm_loadu_ps(p + 4 * h), hi = _mm_loadu_ps(p + 8 + 4 * h);
-    return _mm256_insertf128_ps(_mm256_castps128_ps256(lo), hi, 1);
-}
-/* float lanes -> f16 / bf16, round to nearest even (bf16 NaN stays a quiet NaN). */
 SV_INLINE void sv_store_f16(uint16_t *p, sv_f32 v)
 {
     _mm_storeu_si128((__m128i *)p, _mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));

@@ -18,6 +18,9 @@ typedef __m512 sv_f32;
 SV_INLINE sv_f32 sv_zero(void) { return _mm512_setzero_ps(); }
 SV_INLINE sv_f32 sv_set1(float a) { return _mm512_set1_ps(a); }
 SV_INLINE sv_f32 sv_load(const float *p) { return _mm512_loadu_ps(p); }
+/* v as it is, in a register: a value used several times is not re-read from memory per use
+ * (GCC otherwise folds one load into each FMA, which makes a gemm tile load-bound). */
+SV_INLINE sv_f32 sv_in_reg(sv_f32 v) { __asm__("" : "+v"(v)); return v; }
 SV_INLINE void sv_store(float *p, sv_f32 v) { _mm512_storeu_ps(p, v); }
 SV_INLINE sv_f32 sv_add(sv_f32 a, sv_f32 b) { return _mm512_add_ps(a, b); }
 SV_INLINE sv_f32 sv_sub(sv_f32 a, sv_f32 b) { return _mm512_sub_ps(a, b); }
@@ -70,18 +73,6 @@ SV_INLINE sv_f32 sv_load_bf16_part(const uint16_t *p, int n)
 {
     __m512i v = _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(sv_mask_(n), p));
     return _mm512_castsi512_ps(_mm512_slli_epi32(v, 16));
-}
-/* 2*16 bf16 -> two float vectors: 128-bit lane l holds e[8l..8l+3] / e[8l+4..8l+7] (half h = 0 / 1
- * by one load and an unpack); sv_load_x_bf16_half loads X in the same lane order. */
-SV_INLINE sv_f32 sv_load_bf16_half(const uint16_t *p, int h)
-{
-    __m512i a = _mm512_loadu_si512((const void *)p), z = _mm512_setzero_si512();
-    return _mm512_castsi512_ps(h ? _mm512_unpackhi_epi16(z, a) : _mm512_unpacklo_epi16(z, a));
-}
-SV_INLINE sv_f32 sv_load_x_bf16_half(const float *p, int h)
-{
-    __m512 a = _mm512_loadu_ps(p), b = _mm512_loadu_ps(p + 16);
-    return h ? _mm512_shuffle_f32x4(a, b, _MM_SHUFFLE(3, 1, 3, 1)) : _mm512_shuffle_f32x4(a, b, _MM_SHUFFLE(2, 0, 2, 0));
 }
 SV_INLINE void sv_store_f16(uint16_t *p, sv_f32 v)
 {
