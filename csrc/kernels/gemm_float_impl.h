@@ -147,7 +147,8 @@ SV_INLINE void gemm_tokens(int wt, int R, int RT, int64_t kc, int64_t ke, gw_mat
                            int64_t t1, const char *x, size_t xs, float *yr, int64_t ldy, int first)
 {
     int64_t t = t0;
-    for (; t + SV_TILE_C <= t1; t += SV_TILE_C) gemm_tiles(wt, R, RT, SV_TILE_C, kc, ke, m, r, t, x, xs, yr, ldy, first);
+    for (; t + SV_TILE_C <= t1; t += SV_TILE_C)
+        gemm_tiles(wt, R, RT, SV_TILE_C, kc, ke, m, r, t, x, xs, yr, ldy, first);
     if (t1 - t == 2) gemm_tiles(wt, R, RT, 2, kc, ke, m, r, t, x, xs, yr, ldy, first);
     else if (t1 - t == 1) gemm_tiles(wt, R, RT, 1, kc, ke, m, r, t, x, xs, yr, ldy, first);
 }
