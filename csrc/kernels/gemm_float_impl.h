@@ -41,8 +41,8 @@ enum { GW_F32, GW_F16, GW_BF16 };
  * sums in the same order. */
 
 /* The weight matrix: base, bytes per row, layout (x8: kernels.h; the rows past the last full
- * group of an X8 matrix are in the file's layout and come with x8 = 0). wide: a block of 16-bit
- * weights already widened to f32 by gemm_widen (rows ws bytes apart, in gemm_step's lane order). */
+ * group of an X8 matrix are in the file's layout and come with x8 = 0). wide: one K block of 16-bit
+ * weights widened to f32 by gemm_widen (x8 = 0, rows ws bytes apart). */
 typedef struct gw_mat {
     const char *w;
     size_t ws;
@@ -54,13 +54,13 @@ typedef struct gw_mat {
 SV_INLINE const char *gw_row(int wt, gw_mat m, int64_t r)
 {
     const size_t e = wt == GW_F32 ? 4 : 2;
-    return m.x8 && !m.wide ? sl_x8_float_row(m.w, m.ws, e, r) : m.w + (size_t)r * m.ws;
+    return m.x8 ? sl_x8_float_row(m.w, m.ws, e, r) : m.w + (size_t)r * m.ws;
 }
 
 SV_INLINE size_t gw_koff(int wt, gw_mat m, int64_t k)
 {
     const size_t e = wt == GW_F32 || m.wide ? 4 : 2;
-    return m.x8 && !m.wide ? sl_x8_float_koff(e, k) : (size_t)k * e;
+    return m.x8 ? sl_x8_float_koff(e, k) : (size_t)k * e;
 }
 
 SV_INLINE sv_f32 gw_load(int wt, const char *p)

@@ -81,6 +81,7 @@ SV_INLINE sv_f32 sv_load_bf16_part(const uint16_t *p, int n)
     memcpy(b, p, (size_t)n * 2);
     return sv_load_bf16(b);
 }
+/* float lanes -> f16 / bf16, round to nearest even (bf16 NaN stays a quiet NaN). */
 SV_INLINE void sv_store_f16(uint16_t *p, sv_f32 v)
 {
     _mm_storeu_si128((__m128i *)p, _mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
