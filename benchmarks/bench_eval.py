@@ -9,8 +9,8 @@ The peer is lm-eval's ``hf`` model path: one forward of (context + continuation)
 batch size 1, log-softmax over the continuation; float32 weights (lm-eval's default for a CPU, and
 the numbers solar's f16 row reproduces) and bfloat16 (torch's fastest on a CPU with AVX512-BF16).
 solar runs the context of a question once and each choice from the truncated KV cache (shared-prefix
-reuse), at each of ``--dtypes``: f16 (the file's weights, computed in f32: the numbers of the peer) and q8_0 (converted
-at load: what a user evaluating many DUS variants fast would pick). Both score the same token ids
+reuse), at each of ``--dtypes``: f16 (the file's weights, computed in f32: the numbers of the peer)
+and q8_0 (converted at load: what a user evaluating many DUS variants fast would pick). Both score the same token ids
 (Mistral/Llama-2 32000 vocabulary from ../shared/data); tokenization is not timed.
 """
 from __future__ import annotations
