@@ -80,7 +80,7 @@ def test_pack_then_unpack_is_the_identity_and_moves_every_byte(dtype, shape_id):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("shape_id", SHAPE_IDS)
-@pytest.mark.parametrize("T", [1, 3, 4, 6, 9, 33])
+@pytest.mark.parametrize("T", [1, 3, 4, 5, 6, 9, 33])   # 5: a 4-token and a 1-token sub-tile
 def test_x8_gemm_equals_the_file_layout_gemm_at_every_isa_level(dtype, shape_id, T):
     N, K = _shape(dtype, shape_id)
     w = _blocks(dtype, N, K, seed=N + K)
