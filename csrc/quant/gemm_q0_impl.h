@@ -219,11 +219,34 @@ SL_INLINE void rows_q0(const int is_q4, const int TT, int64_t nbc, const uint8_t
     }
 }
 
-/* Activation scales (and, offset != 0, offset sums) of tt tokens, nbc blocks from x. */
+/* Sums of the 32 int8 values of the blocks at p[0..7], as 8 int32 lanes. */
+SL_INLINE __m256i block_sums8(const uint8_t *const p[8])
+{
+    __m256i s[8];
+    SL_UNROLL
+    for (int i = 0; i < 8; i++)
+        s[i] = _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi8(1), _mm256_loadu_si256((const __m256i *)(p[i] + 2))),
+                                 _mm256_set1_epi16(1));
+    return reduce8_i32(s);
+}
+
+/* Activation scales (and, offset != 0, offset sums) of tt tokens, nbc blocks from x. A full tile
+ * fills one block's 8 tokens with two vector stores (scalar per entry: 2.6 ns, a fifth of the
+ * q8_0 tile work over 64 rows). */
 static void fill_xtab(q0_xent *xt, int tt, int64_t nbc, const uint8_t *x, size_t xs, int offset)
 {
+    int64_t b0 = 0;
+    if (tt == 8 && SL_Q_TT == 8)
+        for (; b0 < nbc; b0++) {
+            const uint8_t *p[8];
+            int rows[8];
+            SL_UNROLL
+            for (int t = 0; t < 8; t++) p[t] = x + t * xs + (size_t)b0 * sizeof(sl_block_q8_0), rows[t] = t;
+            _mm256_storeu_ps(xt[b0].dx, load_dw8(p[0], xs, 0, rows));
+            if (offset) _mm256_storeu_si256((__m256i *)xt[b0].sx8, _mm256_mullo_epi32(block_sums8(p), _mm256_set1_epi32(offset)));
+        }
     for (int t = 0; t < tt; t++)
-        for (int64_t b = 0; b < nbc; b++) {
+        for (int64_t b = b0; b < nbc; b++) {
             const uint8_t *xb = x + t * xs + (size_t)b * sizeof(sl_block_q8_0);
             xt[b].dx[t] = sl_half_to_f32(load_half(xb));
             if (offset) {

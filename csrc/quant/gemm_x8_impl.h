@@ -21,52 +21,68 @@
 #define SL_X8_Q0_AHEAD 4096
 #endif
 
-/* One tile: XV_GROUPS groups of 8 rows (wg, and wg + gs when gs != 0) x TT tokens of one K chunk;
- * wg: the first group's first block of the chunk. VNNI: one vpdpbusd per (chunk, token) with the
- * activation dword broadcast from memory, int32 sums straight away; AVX2: maddubs pairs in int16,
- * widened once per block. Same integer sums. */
-SL_INLINE void x8_tile_q4_0(const int TT, int64_t nbc, const uint8_t *wg, size_t gs, const uint8_t *x, size_t xs,
-                            const q0_xent *xt, float *y, int64_t ldy, int accumulate)
+/* One tile: RV row vectors (v at wg + 2 * v * gs; RV = 2 only in the 512-bit build) of XV_GROUPS
+ * groups of 8 rows (wg, and wg + gs when gs != 0) x TT tokens (tokens tx.. of the activation
+ * table) of one K chunk; wg: the first group's first block of the chunk. VNNI: one vpdpbusd per
+ * (chunk, token, vector) with the activation dword broadcast from memory, int32 sums starting at
+ * -8 * sum x; AVX2: maddubs pairs in int16, widened once per block. Same integer sums. */
+SL_INLINE void x8_tile_q4_0(const int RV, const int TT, int64_t nbc, const uint8_t *wg, size_t gs, const uint8_t *x,
+                            size_t xs, const q0_xent *xt, int tx, float *y, int64_t ldy, int accumulate)
 {
     const xv_i m4 = xv_set1_8(0x0F);
-    xv_f acc[SL_Q_TT];
+    xv_f acc[2][SL_Q_TT];
     SL_UNROLL
-    for (int t = 0; t < TT; t++) acc[t] = xv_fzero();
+    for (int v = 0; v < RV; v++)
+        SL_UNROLL
+        for (int t = 0; t < TT; t++) acc[v][t] = xv_fzero();
     for (int64_t b = 0; b < nbc; b++) {
         const uint8_t *blk = wg + (size_t)b * 8 * sizeof(sl_block_q4_0);
-        xv_prefetch(blk + SL_X8_Q0_AHEAD, gs, 8 * sizeof(sl_block_q4_0));
-        xv_i s[SL_Q_TT];
+        if (RV == 1) xv_prefetch(blk + SL_X8_Q0_AHEAD, gs, 8 * sizeof(sl_block_q4_0));
+        xv_i s[2][SL_Q_TT];
         SL_UNROLL
-        for (int t = 0; t < TT; t++) s[t] = xv_zero();
+        for (int t = 0; t < TT; t++)
+            SL_UNROLL
+            for (int v = 0; v < RV; v++) s[v][t] = SL_Q0_VNNI ? xv_set1_32(-xt[b].sx8[tx + t]) : xv_zero();
         SL_UNROLL
         for (int c = 0; c < 4; c++) {
-            const xv_i v = xv_load(blk + 16 + 32 * c, gs);
-            const xv_i lo = xv_and(v, m4), hi = xv_and(xv_srli16(v, 4), m4);
+            xv_i lo[2], hi[2];
+            SL_UNROLL
+            for (int v = 0; v < RV; v++) {
+                const xv_i q = xv_load(blk + 2 * v * gs + 16 + 32 * c, gs);
+                lo[v] = xv_and(q, m4), hi[v] = xv_and(xv_srli16(q, 4), m4);
+            }
             SL_UNROLL
             for (int t = 0; t < TT; t++) {
                 const uint8_t *xb = x + t * xs + (size_t)b * sizeof(sl_block_q8_0) + 2;
+                const xv_i xl = xv_bcast4(xb + 4 * c), xh = xv_bcast4(xb + 16 + 4 * c);
+                SL_UNROLL
+                for (int v = 0; v < RV; v++)
 #if SL_Q0_VNNI
-                s[t] = xv_dpbusd(xv_dpbusd(s[t], lo, xv_bcast4(xb + 4 * c)), hi, xv_bcast4(xb + 16 + 4 * c));
+                    s[v][t] = xv_dpbusd(xv_dpbusd(s[v][t], lo[v], xl), hi[v], xh);
 #else
-                s[t] = xv_add16(s[t], xv_add16(xv_maddubs(lo, xv_bcast4(xb + 4 * c)),
-                                               xv_maddubs(hi, xv_bcast4(xb + 16 + 4 * c))));
+                    s[v][t] = xv_add16(s[v][t], xv_add16(xv_maddubs(lo[v], xl), xv_maddubs(hi[v], xh)));
 #endif
             }
         }
-        const xv_f dw = xv_load_ph(blk, gs);
         SL_UNROLL
-        for (int t = 0; t < TT; t++) {
+        for (int v = 0; v < RV; v++) {
+            const xv_f dw = xv_load_ph(blk + 2 * v * gs, gs);
+            SL_UNROLL
+            for (int t = 0; t < TT; t++) {
 #if SL_Q0_VNNI
-            const xv_i isum = xv_sub32(s[t], xv_set1_32(xt[b].sx8[t]));
+                const xv_i isum = s[v][t];
 #else
-            const xv_i isum = xv_sub32(xv_madd16(s[t], xv_set1_16(1)), xv_set1_32(xt[b].sx8[t]));
+                const xv_i isum = xv_sub32(xv_madd16(s[v][t], xv_set1_16(1)), xv_set1_32(xt[b].sx8[tx + t]));
 #endif
-            const xv_f sc = xv_mul_ps(dw, xv_bcast_ps(&xt[b].dx[t]));
-            acc[t] = xv_fmadd_ps(xv_cvt_ps(isum), sc, acc[t]);
+                const xv_f sc = xv_mul_ps(dw, xv_bcast_ps(&xt[b].dx[tx + t]));
+                acc[v][t] = xv_fmadd_ps(xv_cvt_ps(isum), sc, acc[v][t]);
+            }
         }
     }
     SL_UNROLL
-    for (int t = 0; t < TT; t++) xv_store(acc[t], y + t * ldy, gs != 0, accumulate);
+    for (int v = 0; v < RV; v++)
+        SL_UNROLL
+        for (int t = 0; t < TT; t++) xv_store(acc[v][t], y + t * ldy + 16 * v, gs != 0, accumulate);
 }
 
 /* VNNI: weights offset to unsigned (w + 128 = w ^ 0x80), the offset taken back through the
@@ -139,16 +155,19 @@ SL_INLINE void x8_tile_q8_0(const int RV, const int TT, int64_t nbc, const uint8
         for (int t = 0; t < TT; t++) xv_store(acc[v][t], y + t * ldy + 16 * v, gs != 0, accumulate);
 }
 
-/* q8_0, 512-bit VNNI, more than one token: groups of 32 rows x 4 tokens from g while they last;
+/* 512-bit VNNI, more than one token: tiles of 32 rows x 4 tokens from group g while they last;
  * returns the first group left. */
-SL_INLINE int64_t x8_quads_q8_0(int tt, int64_t nbc, const uint8_t *wk, size_t ws, const uint8_t *x, size_t xs,
-                                const q0_xent *xt, float *y, int64_t ldy, int64_t g, int64_t re, int accumulate)
+SL_INLINE int64_t x8_quads(const int is_q4, int tt, int64_t nbc, const uint8_t *wk, size_t ws, const uint8_t *x,
+                           size_t xs, const q0_xent *xt, float *y, int64_t ldy, int64_t g, int64_t re, int accumulate)
 {
 #if SL_Q0_VNNI && XV_GROUPS == 2
     for (; g + 32 <= re; g += 32)
         for (int t4 = 0; t4 < tt; t4 += 4) {
-#define SL_X8_QUAD(TT) x8_tile_q8_0(2, TT, nbc, wk + (size_t)g * ws, 8 * ws, x + t4 * xs, xs, xt, t4, \
-                                    y + t4 * ldy + g, ldy, accumulate)
+            const uint8_t *wg = wk + (size_t)g * ws, *xq = x + t4 * xs;
+            float *yq = y + t4 * ldy + g;
+#define SL_X8_QUAD(TT)                                                                                \
+            if (is_q4) x8_tile_q4_0(2, TT, nbc, wg, 8 * ws, xq, xs, xt, t4, yq, ldy, accumulate);  \
+            else x8_tile_q8_0(2, TT, nbc, wg, 8 * ws, xq, xs, xt, t4, yq, ldy, accumulate)
             SL_TT_DISPATCH(4, tt - t4, SL_X8_QUAD)
 #undef SL_X8_QUAD
         }
@@ -162,13 +181,13 @@ SL_INLINE void x8_groups(const int is_q4, int tt, int64_t nbc, const uint8_t *wk
 {
     const int pair = XV_GROUPS == 2 && tt > 1;
     int64_t g = rb;
-    if (!is_q4 && tt > 1) g = x8_quads_q8_0(tt, nbc, wk, ws, x, xs, xt, y, ldy, g, re, accumulate);
+    if (tt > 1) g = x8_quads(is_q4, tt, nbc, wk, ws, x, xs, xt, y, ldy, g, re, accumulate);
     for (; g < re; g += pair ? 16 : 8) {
         const uint8_t *wg = wk + (size_t)g * ws;
         const size_t gs = pair && g + 8 < re ? 8 * ws : 0;
         float *yg = y + g;
 #define SL_X8_CASE(TT)                                                                              \
-        if (is_q4) x8_tile_q4_0(TT, nbc, wg, gs, x, xs, xt, yg, ldy, accumulate);                  \
+        if (is_q4) x8_tile_q4_0(1, TT, nbc, wg, gs, x, xs, xt, 0, yg, ldy, accumulate);            \
         else x8_tile_q8_0(1, TT, nbc, wg, gs, x, xs, xt, 0, yg, ldy, accumulate)
         SL_TT_DISPATCH(SL_Q_TT, tt, SL_X8_CASE)
 #undef SL_X8_CASE
