@@ -51,19 +51,28 @@ SL_INLINE uint16_t load_half(const uint8_t *p)
     return h;
 }
 
+/* The 8 f16 at p[0..7] as f32. */
+SL_INLINE __m256 load_halves8(const uint8_t *const p[8])
+{
+    __m128i h = _mm_setzero_si128();
+    h = _mm_insert_epi16(h, load_half(p[0]), 0);
+    h = _mm_insert_epi16(h, load_half(p[1]), 1);
+    h = _mm_insert_epi16(h, load_half(p[2]), 2);
+    h = _mm_insert_epi16(h, load_half(p[3]), 3);
+    h = _mm_insert_epi16(h, load_half(p[4]), 4);
+    h = _mm_insert_epi16(h, load_half(p[5]), 5);
+    h = _mm_insert_epi16(h, load_half(p[6]), 6);
+    h = _mm_insert_epi16(h, load_half(p[7]), 7);
+    return _mm256_cvtph_ps(h);
+}
+
 /* Scales of 8 rows' block (at byte offset off) as f32, lanes in the order given by rows[8]. */
 SL_INLINE __m256 load_dw8(const uint8_t *w, size_t w_stride, size_t off, const int rows[8])
 {
-    __m128i h = _mm_setzero_si128();
-    h = _mm_insert_epi16(h, load_half(w + rows[0] * w_stride + off), 0);
-    h = _mm_insert_epi16(h, load_half(w + rows[1] * w_stride + off), 1);
-    h = _mm_insert_epi16(h, load_half(w + rows[2] * w_stride + off), 2);
-    h = _mm_insert_epi16(h, load_half(w + rows[3] * w_stride + off), 3);
-    h = _mm_insert_epi16(h, load_half(w + rows[4] * w_stride + off), 4);
-    h = _mm_insert_epi16(h, load_half(w + rows[5] * w_stride + off), 5);
-    h = _mm_insert_epi16(h, load_half(w + rows[6] * w_stride + off), 6);
-    h = _mm_insert_epi16(h, load_half(w + rows[7] * w_stride + off), 7);
-    return _mm256_cvtph_ps(h);
+    const uint8_t *p[8];
+    SL_UNROLL
+    for (int i = 0; i < 8; i++) p[i] = w + rows[i] * w_stride + off;
+    return load_halves8(p);
 }
 
 /* Lane order of the 8-row reductions: q4_0's tree leaves rows as 0,2,4,6,1,3,5,7. */
@@ -231,19 +240,26 @@ SL_INLINE __m256i block_sums8(const uint8_t *const p[8])
 }
 
 /* Activation scales (and, offset != 0, offset sums) of tt tokens, nbc blocks from x. A full tile
- * fills one block's 8 tokens with two vector stores (scalar per entry: 2.6 ns, a fifth of the
- * q8_0 tile work over 64 rows). */
+ * fills 8 entries (8 / SL_Q_TT blocks x its tokens) from one cvtph and one 8-way sum reduction
+ * (one scalar entry: 2.6 ns, so that filling took a fifth of the q8_0 tile work over 64 rows). */
 static void fill_xtab(q0_xent *xt, int tt, int64_t nbc, const uint8_t *x, size_t xs, int offset)
 {
+    enum { BPS = 8 / SL_Q_TT };   /* blocks per step of 8 entries */
     int64_t b0 = 0;
-    if (tt == 8 && SL_Q_TT == 8)
-        for (; b0 < nbc; b0++) {
+    if (tt == SL_Q_TT)
+        for (; b0 + BPS <= nbc; b0 += BPS) {
             const uint8_t *p[8];
-            int rows[8];
             SL_UNROLL
-            for (int t = 0; t < 8; t++) p[t] = x + t * xs + (size_t)b0 * sizeof(sl_block_q8_0), rows[t] = t;
-            _mm256_storeu_ps(xt[b0].dx, load_dw8(p[0], xs, 0, rows));
-            if (offset) _mm256_storeu_si256((__m256i *)xt[b0].sx8, _mm256_mullo_epi32(block_sums8(p), _mm256_set1_epi32(offset)));
+            for (int i = 0; i < 8; i++) p[i] = x + (i % SL_Q_TT) * xs + (size_t)(b0 + i / SL_Q_TT) * sizeof(sl_block_q8_0);
+            float d[8];
+            int32_t sx[8];
+            _mm256_storeu_ps(d, load_halves8(p));
+            if (offset) _mm256_storeu_si256((__m256i *)sx, _mm256_mullo_epi32(block_sums8(p), _mm256_set1_epi32(offset)));
+            SL_UNROLL
+            for (int k = 0; k < BPS; k++) {
+                memcpy(xt[b0 + k].dx, d + k * SL_Q_TT, sizeof xt->dx);
+                if (offset) memcpy(xt[b0 + k].sx8, sx + k * SL_Q_TT, sizeof xt->sx8);
+            }
         }
     for (int t = 0; t < tt; t++)
         for (int64_t b = b0; b < nbc; b++) {
