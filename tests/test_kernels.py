@@ -105,6 +105,21 @@ def test_matmul_threads_bitwise_equal(isa, dtype):
     assert np.array_equal(y1, _core._gemm(dtype, w, N, K, x, isa))
 
 
+@pytest.mark.parametrize("isa", SIMD)
+@pytest.mark.parametrize("dtype", ["f32", "f16", "bf16"])
+def test_row_sums_do_not_depend_on_the_tile_that_reduces_them(isa, dtype):
+    """An 8-row tile reduces its 8 sums at once, a 4-row tile and a lone row one tree each: the
+    same additions, so rows 0-3 are the same alone (N=4) as inside an 8-row tile (N=12)."""
+    N, K, T = 12, 1031, 5
+    w, _, x = problem(dtype, N, K, T, seed=8)
+    for T_ in (1, T):
+        tile8 = _core._matmul(dtype, w, N, K, x[:T_], n_threads=1, isa=isa)
+        tile4 = _core._matmul(dtype, w[:4], 4, K, x[:T_], n_threads=1, isa=isa)
+        one = _core._matmul(dtype, w[:1], 1, K, x[:T_], n_threads=1, isa=isa)
+        assert np.array_equal(tile8[:, :4], tile4), report(tile8[:, :4], tile4, 0)
+        assert np.array_equal(tile8[:, :1], one), report(tile8[:, :1], one, 0)
+
+
 @pytest.mark.parametrize("isa", ["generic"] + SIMD)
 def test_matmul_token_alone_equals_token_in_batch(isa):
     """Decode (T=1) and prefill (large T, cache-blocked) sum every output in the same order."""

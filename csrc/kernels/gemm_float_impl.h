@@ -130,6 +130,11 @@ SV_INLINE void gemm_tile(int wt, int R, int C, int64_t k0, int64_t k1, gw_mat m,
     for (int c = 0; c < C; c++) {
         float *yc = y + c * ldy;
         int i = 0;
+        for (; i + 8 <= R; i += 8) {
+            const sv_f32 v[8] = {acc[i][c], acc[i + 1][c], acc[i + 2][c], acc[i + 3][c],
+                                 acc[i + 4][c], acc[i + 5][c], acc[i + 6][c], acc[i + 7][c]};
+            sv_reduce8_into(v, yc + i, first);
+        }
         for (; i + 4 <= R; i += 4)
             sv_reduce4_into(acc[i][c], acc[i + 1][c], acc[i + 2][c], acc[i + 3][c], yc + i, first);
         for (; i < R; i++) {

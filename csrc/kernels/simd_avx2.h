@@ -62,6 +62,13 @@ SV_INLINE void sv_reduce4_into(sv_f32 a, sv_f32 b, sv_f32 c, sv_f32 d, float *y,
     _mm_storeu_ps(y, first ? s : _mm_add_ps(_mm_loadu_ps(y), s));
 }
 
+/* The eight sums of a[0..7] into y[0..7] (or stored if first). */
+SV_INLINE void sv_reduce8_into(const sv_f32 a[8], float *y, int first)
+{
+    sv_reduce4_into(a[0], a[1], a[2], a[3], y, first);
+    sv_reduce4_into(a[4], a[5], a[6], a[7], y + 4, first);
+}
+
 /* ---- 16-bit float weights -> float lanes ---- */
 SV_INLINE sv_f32 sv_load_f16(const uint16_t *p) { return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)p)); }
 SV_INLINE sv_f32 sv_load_bf16(const uint16_t *p)
