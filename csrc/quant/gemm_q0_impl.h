@@ -25,8 +25,10 @@
 
 #define SL_Q_ROWBLK 64     /* weight rows per cache block (a multiple of 8) */
 #define SL_Q_NBMAX 1024    /* blocks per K chunk (size of the per-token tables) */
-/* Tokens per tile: 8 with AVX-512's 32 vector registers (weights loaded once per 8 tokens: T=64
- * prefill gemm, 14336x4096, 1 thread, X8 q4_0 227 -> 271 GFLOP/s, q8_0 208 -> 238), 4 with AVX2's 16. */
+/* Tokens per tile (and per activation table): 8 with AVX-512's 32 vector registers (weights loaded
+ * once per 8 tokens: T=64 prefill gemm, 14336x4096, 1 thread, X8 q4_0 227 -> 271 GFLOP/s, q8_0
+ * 208 -> 238), 4 with AVX2's 16. The 512-bit X8 tiles of 32 rows take a table's tokens 4 at a time
+ * (gemm_x8_impl.h). */
 #if SL_Q0_VNNI
 #define SL_Q_TT 8
 #else
