@@ -230,14 +230,18 @@ SL_INLINE void rows_q0(const int is_q4, const int TT, int64_t nbc, const uint8_t
     }
 }
 
+/* The 32 int8 values of the q8_0 block at p summed into 8 int32 lanes (4 values each). */
+SL_INLINE __m256i block_sum_lanes(const uint8_t *p)
+{
+    return sl_dot_i8_pairs(_mm256_set1_epi8(1), _mm256_loadu_si256((const __m256i *)(p + 2)));
+}
+
 /* Sums of the 32 int8 values of the blocks at p[0..7], as 8 int32 lanes. */
 SL_INLINE __m256i block_sums8(const uint8_t *const p[8])
 {
     __m256i s[8];
     SL_UNROLL
-    for (int i = 0; i < 8; i++)
-        s[i] = _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi8(1), _mm256_loadu_si256((const __m256i *)(p[i] + 2))),
-                                 _mm256_set1_epi16(1));
+    for (int i = 0; i < 8; i++) s[i] = block_sum_lanes(p[i]);
     return reduce8_i32(s);
 }
 
@@ -267,11 +271,7 @@ static void fill_xtab(q0_xent *xt, int tt, int64_t nbc, const uint8_t *x, size_t
         for (int64_t b = b0; b < nbc; b++) {
             const uint8_t *xb = x + t * xs + (size_t)b * sizeof(sl_block_q8_0);
             xt[b].dx[t] = sl_half_to_f32(load_half(xb));
-            if (offset) {
-                __m256i q = _mm256_loadu_si256((const __m256i *)(xb + 2));
-                xt[b].sx8[t] = offset * sl_hsum_i32x8(_mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi8(1), q),
-                                                                  _mm256_set1_epi16(1)));
-            }
+            if (offset) xt[b].sx8[t] = offset * sl_hsum_i32x8(block_sum_lanes(xb));
         }
 }
 
